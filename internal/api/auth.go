@@ -1,0 +1,210 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"atrium/internal/apperr"
+	"atrium/internal/credential"
+	"atrium/internal/identity"
+)
+
+func (a *API) authEndpoints() []*Endpoint {
+	admins := []identity.Role{identity.RoleSystem, identity.RoleAdmin}
+	return []*Endpoint{
+		{Name: "auth.login", Handle: a.login},
+		{Name: "auth.logout", Handle: a.logout},
+		{Name: "auth.create_credentials", Handle: a.createCredentials},
+		{Name: "auth.get_credentials", Handle: a.getCredentials},
+		{Name: "auth.edit_credentials", Handle: a.editCredentials},
+		{Name: "auth.revoke_credentials", Handle: a.revokeCredentials},
+		{Name: "auth.rotate_credentials", Handle: a.rotateCredentials},
+		{Name: "auth.validate_token", Roles: admins, Handle: a.validateToken},
+	}
+}
+
+// login issues a token for whoever the call authenticated as: Basic credentials, a
+// password, or an existing token (refresh). It also sets the session cookie.
+func (a *API) login(c *Call) (any, error) {
+	var req struct {
+		ExpirationSec *int64 `json:"expiration_sec"`
+	}
+	if err := c.Decode(&req); err != nil {
+		return nil, err
+	}
+	tok, err := a.svc.Credentials.Login(c.Principal, req.ExpirationSec)
+	if err != nil {
+		return nil, err
+	}
+	c.SetCookie(a.sessionCookie(tok.Raw, tok.Claims))
+	return map[string]any{"token": tok.Raw}, nil
+}
+
+func (a *API) sessionCookie(raw string, claims credential.Claims) *http.Cookie {
+	ck := &http.Cookie{Name: SessionCookie, Value: raw, Path: "/", HttpOnly: true,
+		Secure: a.opts.SecureCookies, SameSite: http.SameSiteLaxMode}
+	if claims.ExpiresAt != nil {
+		ck.MaxAge = int(time.Until(claims.ExpiresAt.Time).Seconds())
+	}
+	return ck
+}
+
+func (a *API) clearCookie(c *Call) {
+	c.SetCookie(&http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
+		Expires: time.Unix(0, 0), HttpOnly: true, Secure: a.opts.SecureCookies,
+		SameSite: http.SameSiteLaxMode})
+}
+
+// logout revokes the caller's token session and clears the cookie.
+func (a *API) logout(c *Call) (any, error) {
+	if c.Claims != nil {
+		if err := a.svc.Credentials.Logout(c.Context(), *c.Claims); err != nil {
+			return nil, err
+		}
+	}
+	a.clearCookie(c)
+	return map[string]any{}, nil
+}
+
+type credentialJSON struct {
+	AccessKey    string `json:"access_key"`
+	SecretKey    string `json:"secret_key,omitempty"`
+	Label        string `json:"label,omitempty"`
+	Created      *Time  `json:"created,omitempty"`
+	Expires      *Time  `json:"expires,omitempty"`
+	LastUsed     *Time  `json:"last_used,omitempty"`
+	LastUsedFrom string `json:"last_used_from,omitempty"`
+	SuccessorOf  string `json:"successor_of,omitempty"`
+}
+
+func credentialOut(v credential.View) credentialJSON {
+	return credentialJSON{AccessKey: v.AccessKey, Label: v.Label, Created: timePtr(v.CreatedAt),
+		Expires: timePtr(v.ExpiresAt), LastUsed: timePtr(v.LastUsedAt),
+		LastUsedFrom: v.LastUsedFrom, SuccessorOf: v.SuccessorOf}
+}
+
+func (a *API) createCredentials(c *Call) (any, error) {
+	var req struct {
+		Label         string `json:"label"`
+		ExpirationSec *int64 `json:"expiration_sec"`
+	}
+	if err := c.Decode(&req); err != nil {
+		return nil, err
+	}
+	created, err := a.svc.Credentials.Create(c.Context(), req.Label, req.ExpirationSec)
+	if err != nil {
+		return nil, err
+	}
+	out := credentialOut(created.View)
+	out.SecretKey = created.SecretKey
+	return map[string]any{"credentials": out}, nil
+}
+
+func (a *API) getCredentials(c *Call) (any, error) {
+	list, err := a.svc.Credentials.List(c.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]credentialJSON, len(list))
+	for i, v := range list {
+		out[i] = credentialOut(v)
+	}
+	return map[string]any{"credentials": out, "additional_credentials": map[string]any{},
+		"max_credentials": a.svc.Credentials.MaxPerUser()}, nil
+}
+
+func (a *API) editCredentials(c *Call) (any, error) {
+	var req struct {
+		AccessKey string  `json:"access_key"`
+		Label     *string `json:"label"`
+	}
+	if err := c.Decode(&req); err != nil {
+		return nil, err
+	}
+	if req.AccessKey == "" {
+		return nil, missing("access_key")
+	}
+	label := ""
+	if req.Label != nil {
+		label = *req.Label
+	}
+	changed, err := a.svc.Credentials.EditLabel(c.Context(), req.AccessKey, label)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"updated": boolInt(changed)}, nil
+}
+
+func (a *API) revokeCredentials(c *Call) (any, error) {
+	var req struct {
+		AccessKey string `json:"access_key"`
+	}
+	if err := c.Decode(&req); err != nil {
+		return nil, err
+	}
+	if req.AccessKey == "" {
+		return nil, missing("access_key")
+	}
+	if err := a.svc.Credentials.Revoke(c.Context(), req.AccessKey); err != nil {
+		return nil, err
+	}
+	return map[string]any{"revoked": 1}, nil
+}
+
+// rotateCredentials is Atrium's own: a successor pair, and the old one expires after
+// grace_period_sec (default one day).
+func (a *API) rotateCredentials(c *Call) (any, error) {
+	var req struct {
+		AccessKey      string `json:"access_key"`
+		GracePeriodSec *int64 `json:"grace_period_sec"`
+	}
+	if err := c.Decode(&req); err != nil {
+		return nil, err
+	}
+	if req.AccessKey == "" {
+		return nil, missing("access_key")
+	}
+	grace := 24 * time.Hour
+	if req.GracePeriodSec != nil {
+		if *req.GracePeriodSec < 0 || *req.GracePeriodSec > 90*86400 {
+			return nil, apperr.Invalidf("Validation error (grace_period_sec must be between 0 and "+
+				"7776000)").WithSub(400, 12)
+		}
+		grace = time.Duration(*req.GracePeriodSec) * time.Second
+	}
+	created, err := a.svc.Credentials.Rotate(c.Context(), req.AccessKey, grace)
+	if err != nil {
+		return nil, err
+	}
+	out := credentialOut(created.View)
+	out.SecretKey = created.SecretKey
+	return map[string]any{"credentials": out, "previous": req.AccessKey}, nil
+}
+
+func (a *API) validateToken(c *Call) (any, error) {
+	var req struct {
+		Token string `json:"token"`
+	}
+	if err := c.Decode(&req); err != nil {
+		return nil, err
+	}
+	if req.Token == "" {
+		return nil, missing("token")
+	}
+	p, err := a.svc.Credentials.Validate(c.Context(), req.Token)
+	if err != nil {
+		msg := err.Error()
+		if e := apperr.As(err); e != nil {
+			msg = e.Msg
+		}
+		return map[string]any{"valid": false, "msg": msg}, nil
+	}
+	return map[string]any{"valid": true, "user": p.UserID, "company": p.WorkspaceID}, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,181 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"atrium/internal/apperr"
+)
+
+// MaxBody is the largest request body accepted, the SDK's own batch cap (api.http.max_req_size).
+const MaxBody = 15 << 20
+
+// pathPattern is ClearML's request path: an optional version, then service.action.
+var pathPattern = regexp.MustCompile(`^/?(?:v(\d+\.?\d+)/)?([A-Za-z_]\w+\.[A-Za-z_]\w+)/?$`)
+
+// parsePath splits a request path into version and endpoint name. The version is "" when the
+// path carries none. A leading "/api" (the web server's proxy prefix) is ignored.
+func parsePath(path string) (version, name string, err error) {
+	if rest, ok := strings.CutPrefix(path, "/api/"); ok {
+		path = "/" + rest
+	}
+	m := pathPattern.FindStringSubmatch(path)
+	if m == nil {
+		return "", "", apperr.Invalidf("Invalid request path %s", path).WithSub(400, 0)
+	}
+	if m[1] != "" {
+		if _, err := parseVersion(m[1]); err != nil {
+			return "", "", apperr.Invalidf("Request path has invalid version").WithSub(400, 2)
+		}
+	}
+	return m[1], m[2], nil
+}
+
+// version is a major.minor API version.
+type version struct{ major, minor int }
+
+func parseVersion(s string) (version, error) {
+	maj, min, ok := strings.Cut(s, ".")
+	a, err1 := strconv.Atoi(maj)
+	b := 0
+	var err2 error
+	if ok {
+		b, err2 = strconv.Atoi(min)
+	}
+	if err1 != nil || err2 != nil || a < 0 || b < 0 {
+		return version{}, fmt.Errorf("invalid version %q", s)
+	}
+	return version{a, b}, nil
+}
+
+func (v version) less(o version) bool {
+	return v.major < o.major || (v.major == o.major && v.minor < o.minor)
+}
+
+// decodeObject parses a JSON object body; an empty body is {}.
+func decodeObject(body []byte) (map[string]any, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return map[string]any{}, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, malformed(err)
+	}
+	if dec.More() {
+		return nil, malformed(errors.New("trailing data after the JSON object"))
+	}
+	if m == nil {
+		return map[string]any{}, nil
+	}
+	return m, nil
+}
+
+func malformed(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typ) && typ.Field == "":
+		return apperr.Invalidf("Invalid request body (a JSON object is required)").WithSub(400, 12)
+	case errors.As(err, &syn):
+		return apperr.Invalidf("Invalid request body (malformed JSON at offset %d)", syn.Offset).
+			WithSub(400, 12)
+	}
+	return apperr.Invalidf("Invalid request body (malformed JSON: %s)", err).WithSub(400, 12)
+}
+
+// mergeQuery folds query-string values into body the way ClearML does: "a.b=1" nests,
+// repeated keys or keys ending in "[]" become lists, true/false become booleans, and digit
+// strings become numbers. Query values win over body values.
+func mergeQuery(body map[string]any, q url.Values) {
+	for rawKey, vals := range q {
+		key, forceList := strings.CutSuffix(rawKey, "[]")
+		if key == "" {
+			continue
+		}
+		var v any
+		if forceList || len(vals) > 1 {
+			list := make([]any, len(vals))
+			for i, s := range vals {
+				list[i] = queryScalar(s)
+			}
+			v = list
+		} else {
+			v = queryScalar(vals[0])
+		}
+		setDotted(body, strings.Split(key, "."), v)
+	}
+}
+
+func queryScalar(s string) any {
+	switch strings.ToLower(s) {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	if isDigits(s) {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n
+		}
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && strings.Count(s, ".") == 1 &&
+		isDigits(strings.Replace(strings.TrimPrefix(s, "-"), ".", "", 1)) {
+		return f
+	}
+	if strings.HasPrefix(s, "-") && isDigits(s[1:]) {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n
+		}
+	}
+	return s
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func setDotted(m map[string]any, path []string, v any) {
+	for _, seg := range path[:len(path)-1] {
+		next, ok := m[seg].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[seg] = next
+		}
+		m = next
+	}
+	m[path[len(path)-1]] = v
+}
+
+// splitLines parses an application/json-lines body: one JSON object per non-blank line.
+func splitLines(body []byte) ([]json.RawMessage, error) {
+	var out []json.RawMessage
+	for i, line := range bytes.Split(body, []byte("\n")) {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		if !json.Valid(line) || line[0] != '{' {
+			return nil, apperr.Invalidf("Invalid request body (line %d is not a JSON object)", i+1).
+				WithSub(400, 12)
+		}
+		out = append(out, json.RawMessage(line))
+	}
+	return out, nil
+}

@@ -1,0 +1,29 @@
+package api
+
+import "maps"
+
+func (a *API) serverEndpoints() []*Endpoint {
+	return []*Endpoint{
+		{Name: "server.info", Handle: a.serverInfo},
+		{Name: "debug.ping", Auth: AuthNone, Handle: a.ping},
+	}
+}
+
+// serverInfo answers in the >= 2.12 shape: no uid.
+func (a *API) serverInfo(c *Call) (any, error) {
+	return map[string]any{
+		"version":        a.opts.ServerVersion,
+		"build":          a.opts.Build,
+		"commit":         a.opts.Commit,
+		"api_version":    a.opts.APIVersion,
+		"atrium_version": a.opts.Version,
+	}, nil
+}
+
+// ping echoes the request body's keys beside its message, as ClearML's does.
+func (a *API) ping(c *Call) (any, error) {
+	out := map[string]any{}
+	maps.Copy(out, c.bodyMap())
+	out["msg"] = "ClearML server"
+	return out, nil
+}

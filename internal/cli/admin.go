@@ -1,0 +1,184 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strings"
+
+	"atrium/internal/audit"
+	"atrium/internal/identity"
+	"atrium/internal/secret"
+	"atrium/internal/server"
+	"atrium/internal/store"
+)
+
+// shell opens the store and services for an administration command.
+type shell struct {
+	st  *store.Store
+	svc server.Services
+}
+
+func openShell(ctx context.Context, f *configFlags, io IO) (*shell, error) {
+	cfg, err := f.load(io)
+	if err != nil {
+		return nil, err
+	}
+	log := newLogger(cfg, io.Err)
+	st, err := server.OpenStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := server.NewServices(ctx, cfg, st, log, Version)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	// Flush buffered writes (none expected) before closing.
+	return &shell{st: st, svc: svc}, nil
+}
+
+func (s *shell) close(ctx context.Context) {
+	s.svc.Credentials.Flush(ctx)
+	s.st.Close()
+}
+
+// asShell marks changes made from the command line in the audit log.
+func asShell(ctx context.Context, workspaceID string) context.Context {
+	return audit.WithActor(ctx, audit.Actor{WorkspaceID: workspaceID, Name: "atrium shell",
+		Address: "local"})
+}
+
+func readPassword(io IO, fromStdin bool) (string, bool, error) {
+	if !fromStdin {
+		return base64.RawURLEncoding.EncodeToString(secret.Random(18)), true, nil
+	}
+	line, err := bufio.NewReader(io.In).ReadString('\n')
+	if err != nil && line == "" {
+		return "", false, fmt.Errorf("read password from standard input: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), false, nil
+}
+
+func runUser(ctx context.Context, args []string, io IO) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: atrium user create|reset-password [flags]", errUsage)
+	}
+	switch args[0] {
+	case "create":
+		return userCreate(ctx, args[1:], io)
+	case "reset-password":
+		return userResetPassword(ctx, args[1:], io)
+	}
+	return fmt.Errorf("%w: unknown user command %q", errUsage, args[0])
+}
+
+func userCreate(ctx context.Context, args []string, io IO) error {
+	f := newConfigFlags("user create", io)
+	email := f.fs.String("email", "", "e-mail address (required)")
+	name := f.fs.String("name", "", "display name (required)")
+	role := f.fs.String("role", "user", "admin or user")
+	stdin := f.fs.Bool("password-stdin", false, "read the password from standard input "+
+		"instead of generating one")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if *email == "" || *name == "" {
+		return fmt.Errorf("%w: --email and --name are required", errUsage)
+	}
+	sh, err := openShell(ctx, f, io)
+	if err != nil {
+		return err
+	}
+	defer sh.close(ctx)
+	ws, err := sh.svc.Identity.DefaultWorkspace(ctx)
+	if err != nil {
+		return err
+	}
+	password, generated, err := readPassword(io, *stdin)
+	if err != nil {
+		return err
+	}
+	u, err := sh.svc.Identity.CreateUser(asShell(ctx, ws.ID), ws.ID, *email, *name,
+		identity.Role(*role), password)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Out, "user_id: %s\nemail: %s\n", u.ID, u.Email)
+	if generated {
+		fmt.Fprintf(io.Out, "password: %s\n", password)
+	}
+	return nil
+}
+
+func userResetPassword(ctx context.Context, args []string, io IO) error {
+	f := newConfigFlags("user reset-password", io)
+	email := f.fs.String("email", "", "e-mail address (required)")
+	stdin := f.fs.Bool("password-stdin", false, "read the new password from standard input "+
+		"instead of generating one")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return fmt.Errorf("%w: --email is required", errUsage)
+	}
+	sh, err := openShell(ctx, f, io)
+	if err != nil {
+		return err
+	}
+	defer sh.close(ctx)
+	password, generated, err := readPassword(io, *stdin)
+	if err != nil {
+		return err
+	}
+	u, err := sh.svc.Identity.UserByEmail(ctx, *email)
+	if err != nil {
+		return fmt.Errorf("no user with e-mail %s", *email)
+	}
+	if _, err := sh.svc.Identity.ResetPassword(asShell(ctx, u.WorkspaceID), *email,
+		password); err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Out, "password reset for %s\n", u.Email)
+	if generated {
+		fmt.Fprintf(io.Out, "password: %s\n", password)
+	}
+	return nil
+}
+
+func runCredentials(ctx context.Context, args []string, io IO) error {
+	if len(args) == 0 || args[0] != "create" {
+		return fmt.Errorf("%w: atrium credentials create --email EMAIL [--label LABEL]", errUsage)
+	}
+	f := newConfigFlags("credentials create", io)
+	email := f.fs.String("email", "", "e-mail of the user the pair belongs to (required)")
+	label := f.fs.String("label", "", "label for the pair")
+	if err := f.parse(args[1:]); err != nil {
+		return err
+	}
+	if *email == "" {
+		return fmt.Errorf("%w: --email is required", errUsage)
+	}
+	sh, err := openShell(ctx, f, io)
+	if err != nil {
+		return err
+	}
+	defer sh.close(ctx)
+	u, err := sh.svc.Identity.UserByEmail(ctx, *email)
+	if err != nil {
+		return fmt.Errorf("no user with e-mail %s", *email)
+	}
+	p, err := sh.svc.Identity.Principal(ctx, u.WorkspaceID, u.ID)
+	if err != nil {
+		return err
+	}
+	cctx := identity.WithPrincipal(asShell(ctx, u.WorkspaceID), p)
+	created, err := sh.svc.Credentials.Create(cctx, *label, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Out, "access_key: %s\nsecret_key: %s\n", created.AccessKey, created.SecretKey)
+	fmt.Fprintln(io.Err, "The secret is shown only now; store it safely.")
+	return nil
+}

@@ -1,0 +1,191 @@
+package credential
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"atrium/internal/apperr"
+	"atrium/internal/identity"
+	"atrium/internal/secret"
+)
+
+// Claims is the JWT payload ClearML clients read (wire.md section 2.4). Clients decode it
+// without verifying; the server verifies the HS256 signature, expiry and revocation.
+type Claims struct {
+	Identity      TokenIdentity `json:"identity"`
+	AuthType      string        `json:"auth_type"`
+	SessionID     string        `json:"session_id"`
+	Env           string        `json:"env"`
+	APIVersion    string        `json:"api_version"`
+	ServerVersion string        `json:"server_version"`
+	ServerBuild   string        `json:"server_build"`
+	FeatureSet    string        `json:"feature_set"`
+	// Impersonator is the real caller's user id when the token acts as another user.
+	Impersonator string `json:"impersonator,omitempty"`
+	jwt.RegisteredClaims
+}
+
+// TokenIdentity is the "identity" claim.
+type TokenIdentity struct {
+	User        string `json:"user"`
+	Company     string `json:"company"`
+	Role        string `json:"role"`
+	UserName    string `json:"user_name"`
+	CompanyName string `json:"company_name"`
+}
+
+// tokenSecretKey is the server setting holding the sealed signing secret.
+const tokenSecretKey = "token_secret"
+
+// loadSigningKey returns the token-signing secret, creating it once. It is stored sealed in
+// the database so every replica sharing the database signs and accepts the same tokens.
+func loadSigningKey(ctx context.Context, store Store, keys *secret.Keyring) ([]byte, error) {
+	fresh := keys.Seal(secret.Random(32), tokenSecretKey)
+	stored, err := store.PutSettingIfAbsent(ctx, tokenSecretKey, fresh)
+	if err != nil {
+		return nil, fmt.Errorf("token secret: %w", err)
+	}
+	key, err := keys.Open(stored, tokenSecretKey)
+	if err != nil {
+		return nil, fmt.Errorf("token secret: %w (is the master key the one this database "+
+			"was created with?)", err)
+	}
+	return key, nil
+}
+
+// Token is an issued token and its claims.
+type Token struct {
+	Raw    string
+	Claims Claims
+}
+
+// issue signs a token for p valid for ttl (0: no expiry).
+func (s *Service) issue(p identity.Principal, ttl time.Duration) (Token, error) {
+	now := s.now()
+	c := Claims{
+		Identity: TokenIdentity{User: p.UserID, Company: p.WorkspaceID, Role: string(p.Role),
+			UserName: p.Name, CompanyName: p.WorkspaceName},
+		AuthType:      "Bearer",
+		SessionID:     secret.ID(),
+		Env:           "<unknown>",
+		APIVersion:    s.opts.APIVersion,
+		ServerVersion: s.opts.ServerVersion,
+		ServerBuild:   "",
+		FeatureSet:    s.featureSet(),
+		Impersonator:  p.ImpersonatorID,
+	}
+	c.IssuedAt = jwt.NewNumericDate(now)
+	if ttl > 0 {
+		c.ExpiresAt = jwt.NewNumericDate(now.Add(ttl))
+	}
+	raw, err := jwt.NewWithClaims(jwt.SigningMethodHS256, &c).SignedString(s.signingKey)
+	if err != nil {
+		return Token{}, fmt.Errorf("sign token: %w", err)
+	}
+	return Token{Raw: raw, Claims: c}, nil
+}
+
+func (s *Service) featureSet() string {
+	if s.opts.FeatureSet != nil {
+		return s.opts.FeatureSet()
+	}
+	return "basic"
+}
+
+func tokenError(extra string) error {
+	return apperr.Unauthenticatedf("Invalid token (%s)", extra).WithSub(401, 30)
+}
+
+// parse verifies a token's signature and expiry and returns its claims.
+func (s *Service) parse(raw string) (Claims, error) {
+	var c Claims
+	_, err := s.parser.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) {
+		return s.signingKey, nil
+	})
+	switch {
+	case err == nil:
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return Claims{}, apperr.Unauthenticatedf("Invalid token (invalid jwt token): "+
+			"reason=Signature has expired").WithSub(401, 30)
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return Claims{}, apperr.Unauthenticatedf("Invalid token (invalid jwt token): "+
+			"reason=Signature verification failed").WithSub(401, 30)
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		return Claims{}, tokenError("jwt invalid key error")
+	default:
+		return Claims{}, tokenError("failed processing token")
+	}
+	if c.Identity.User == "" || c.Identity.Company == "" {
+		return Claims{}, tokenError("token missing identity")
+	}
+	return c, nil
+}
+
+// Authenticate checks a bearer token and returns the principal it stands for, with the
+// user's current role and name. Revoked sessions and users who are gone or deactivated
+// are refused.
+func (s *Service) Authenticate(ctx context.Context, raw string) (identity.Principal, Claims,
+	error) {
+	c, err := s.parse(raw)
+	if err != nil {
+		return identity.Principal{}, Claims{}, err
+	}
+	if s.revoked.has(c.SessionID) {
+		return identity.Principal{}, Claims{}, tokenError("revoked token")
+	}
+	p, err := s.users.Principal(ctx, c.Identity.Company, c.Identity.User)
+	if err != nil {
+		return identity.Principal{}, Claims{}, err
+	}
+	p.SessionID = c.SessionID
+	p.ImpersonatorID = c.Impersonator
+	return p, c, nil
+}
+
+// Login issues a token for p. expiration overrides the default lifetime; it must not exceed
+// the configured maximum.
+func (s *Service) Login(p identity.Principal, expiration *int64) (Token, error) {
+	ttl := s.opts.TokenExpiration
+	if expiration != nil {
+		if *expiration < 0 || time.Duration(*expiration)*time.Second > s.opts.MaxTokenExpiration {
+			return Token{}, apperr.Invalidf("Validation error (expiration_sec must be between 0 "+
+				"and %d)", int64(s.opts.MaxTokenExpiration/time.Second)).WithSub(400, 12)
+		}
+		if *expiration > 0 {
+			ttl = time.Duration(*expiration) * time.Second
+		}
+	}
+	return s.issue(p, ttl)
+}
+
+// Logout revokes the session of a token. It is durable before it returns and holds on
+// every replica sharing the database.
+func (s *Service) Logout(ctx context.Context, c Claims) error {
+	if c.SessionID == "" {
+		return nil
+	}
+	exp := s.now().Add(s.opts.MaxTokenExpiration)
+	if c.ExpiresAt != nil {
+		exp = c.ExpiresAt.Time
+	}
+	r := Revocation{SessionID: c.SessionID, WorkspaceID: c.Identity.Company,
+		UserID: c.Identity.User, ExpiresAt: exp, RevokedAt: s.now()}
+	return s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.RevokeSession(ctx, r); err != nil {
+			return err
+		}
+		s.store.Publish(ctx, SessionTopic, c.SessionID)
+		return s.audit.Record(ctx, c.Identity.Company, "session.revoke", "user",
+			c.Identity.User, map[string]any{"session_id": c.SessionID})
+	})
+}
+
+// Validate reports whether a token is good, for auth.validate_token.
+func (s *Service) Validate(ctx context.Context, raw string) (identity.Principal, error) {
+	p, _, err := s.Authenticate(ctx, raw)
+	return p, err
+}

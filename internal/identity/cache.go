@@ -1,0 +1,57 @@
+package identity
+
+import (
+	"sync"
+	"time"
+)
+
+// principalTTL bounds how long a cached principal is trusted without hearing of a change;
+// change notifications normally drop entries long before.
+const principalTTL = time.Minute
+
+type principalCache struct {
+	mu      sync.RWMutex
+	entries map[string]cachedPrincipal
+	now     func() time.Time
+}
+
+type cachedPrincipal struct {
+	p  Principal
+	at time.Time
+}
+
+func (c *principalCache) init(now func() time.Time) {
+	c.entries = map[string]cachedPrincipal{}
+	c.now = now
+}
+
+func (c *principalCache) get(userID string) (Principal, bool) {
+	c.mu.RLock()
+	e, ok := c.entries[userID]
+	c.mu.RUnlock()
+	if !ok || c.now().Sub(e.at) > principalTTL {
+		return Principal{}, false
+	}
+	return e.p, true
+}
+
+func (c *principalCache) put(p Principal) {
+	c.mu.Lock()
+	if len(c.entries) > 100_000 {
+		c.entries = map[string]cachedPrincipal{}
+	}
+	c.entries[p.UserID] = cachedPrincipal{p: p, at: c.now()}
+	c.mu.Unlock()
+}
+
+func (c *principalCache) drop(userID string) {
+	c.mu.Lock()
+	delete(c.entries, userID)
+	c.mu.Unlock()
+}
+
+func (c *principalCache) clear() {
+	c.mu.Lock()
+	c.entries = map[string]cachedPrincipal{}
+	c.mu.Unlock()
+}

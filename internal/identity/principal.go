@@ -1,0 +1,58 @@
+package identity
+
+import (
+	"context"
+
+	"atrium/internal/apperr"
+)
+
+// Principal is the caller of a request, built once per request from its credentials and
+// the current state of the user (so a role change is seen at once, not at token expiry).
+type Principal struct {
+	WorkspaceID   string
+	WorkspaceName string
+	UserID        string
+	Name          string
+	Email         string
+	Role          Role
+	// ImpersonatorID is the real caller when a session acts as another user.
+	ImpersonatorID string
+	// SessionID is the token session, empty for Basic credentials.
+	SessionID string
+	// AccessKey is the API key used, empty for tokens and passwords.
+	AccessKey string
+}
+
+// IsAdmin reports whether p may administer the workspace.
+func (p Principal) IsAdmin() bool { return p.Role == RoleAdmin || p.Role == RoleSystem }
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the caller in ctx and whether there is one.
+func PrincipalFrom(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+// caller returns the principal in ctx or an Unauthenticated error.
+func caller(ctx context.Context) (Principal, error) {
+	p, ok := PrincipalFrom(ctx)
+	if !ok || p.UserID == "" {
+		return Principal{}, apperr.Unauthenticatedf("Unauthorized (missing credentials)").
+			WithSub(401, 20)
+	}
+	return p, nil
+}
+
+// mayActOn enforces "a user manages themself; an admin manages anyone in the workspace".
+func mayActOn(p Principal, userID string) error {
+	if p.UserID == userID || p.IsAdmin() {
+		return nil
+	}
+	return apperr.Forbiddenf("Forbidden (modification not allowed)").WithSub(403, 21)
+}

@@ -1,0 +1,280 @@
+// Package server wires Atrium together: it opens the store, builds the services, mounts
+// the ClearML API, the web UI and the operator endpoints on one handler, and serves until
+// its context ends. An end-to-end test starts the whole server in-process on port 0.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"atrium/internal/api"
+	"atrium/internal/audit"
+	"atrium/internal/config"
+	"atrium/internal/credential"
+	"atrium/internal/identity"
+	"atrium/internal/secret"
+	"atrium/internal/store"
+	"atrium/internal/web"
+)
+
+// Build describes the binary, set by the linker or "dev".
+type Build struct {
+	Version string
+	Commit  string
+}
+
+// Server is a running Atrium.
+type Server struct {
+	cfg   config.Config
+	log   *slog.Logger
+	build Build
+
+	Store       *store.Store
+	Identity    *identity.Service
+	Credentials *credential.Service
+	Audit       *audit.Log
+	keys        *secret.Keyring
+
+	listener net.Listener
+	handler  http.Handler
+	http     *http.Server
+	bg       sync.WaitGroup
+	stopBG   context.CancelFunc
+}
+
+// Open prepares a server: storage, migrations, keys, services, the first admin, and the
+// listening socket (so the URL is known before Serve).
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, build Build) (*Server, error) {
+	s := &Server{cfg: cfg, log: log, build: build}
+	if err := s.openStore(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.buildServices(ctx); err != nil {
+		s.Store.Close()
+		return nil, err
+	}
+	if err := s.listen(); err != nil {
+		s.Store.Close()
+		return nil, err
+	}
+	if err := s.buildHTTP(); err != nil {
+		s.listener.Close()
+		s.Store.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// OpenStore opens and migrates the configured database; the shell commands use it too.
+func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, error) {
+	st, err := store.Open(ctx, cfg.DB, cfg.Data, log)
+	if err != nil {
+		return nil, err
+	}
+	n, err := st.Migrate(ctx)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if n > 0 {
+		log.Info("database migrated", "applied", n, "dialect", string(st.Dialect()))
+	}
+	return st, nil
+}
+
+func (s *Server) openStore(ctx context.Context) error {
+	st, err := OpenStore(ctx, s.cfg, s.log)
+	if err != nil {
+		return err
+	}
+	s.Store = st
+	return nil
+}
+
+// Services are the domain services over one store, shared by the server and the shell.
+type Services struct {
+	Identity    *identity.Service
+	Credentials *credential.Service
+	Audit       *audit.Log
+	Keys        *secret.Keyring
+}
+
+// NewServices builds the domain services over st.
+func NewServices(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger,
+	version string) (Services, error) {
+	master, created, err := secret.LoadMaster(cfg.MasterKey, cfg.Data)
+	if err != nil {
+		return Services{}, err
+	}
+	if created {
+		log.Info("created a new master key", "path", cfg.Data+"/master.key")
+	}
+	keys, err := secret.New(master)
+	if err != nil {
+		return Services{}, err
+	}
+	now := func() time.Time { return time.Now().UTC() }
+	auditLog := audit.New(st, now)
+	ids := identity.New(st, auditLog, keys, now, log, version)
+	creds, err := credential.New(ctx, st, ids, auditLog, keys, now, log, credential.Options{
+		TokenExpiration:    time.Duration(cfg.Auth.TokenExpiration),
+		MaxTokenExpiration: time.Duration(cfg.Auth.MaxTokenExpiration),
+		MaxPerUser:         cfg.Credentials.MaxPerUser,
+		MaxExpiration:      time.Duration(cfg.Credentials.MaxExpiration),
+		APIVersion:         cfg.Compat.APIVersion,
+		ServerVersion:      cfg.Compat.ServerVersion,
+		LastUsedFlush:      time.Duration(cfg.Auth.LastUsedFlush),
+	})
+	if err != nil {
+		return Services{}, err
+	}
+	st.Subscribe(func(c store.Change) {
+		if c.Topic == identity.Topic || c.Topic == store.TopicAll {
+			ids.Invalidate(c.ID)
+		}
+		creds.OnChange(c.Topic, c.ID)
+	})
+	return Services{Identity: ids, Credentials: creds, Audit: auditLog, Keys: keys}, nil
+}
+
+func (s *Server) buildServices(ctx context.Context) error {
+	svc, err := NewServices(ctx, s.cfg, s.Store, s.log, s.build.Version)
+	if err != nil {
+		return err
+	}
+	s.Identity, s.Credentials, s.Audit, s.keys = svc.Identity, svc.Credentials, svc.Audit, svc.Keys
+	ws, generated, err := s.Identity.Bootstrap(ctx, s.cfg.AdminEmail, s.cfg.AdminPassword)
+	if err != nil {
+		return err
+	}
+	if generated != "" {
+		// Logged once, on the first start only: the operator's one chance to read it.
+		s.log.Warn("created the first admin with a generated password; change it after "+
+			"signing in", "email", strings.ToLower(s.cfg.AdminEmail), "password", generated,
+			"workspace_id", ws.ID)
+	}
+	return nil
+}
+
+func (s *Server) listen() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.listener = ln
+	s.cfg.ResolvePublicURL(ln.Addr().String())
+	return nil
+}
+
+func (s *Server) buildHTTP() error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(
+		collectors.ProcessCollectorOpts{}))
+	secure := strings.HasPrefix(s.cfg.PublicURL, "https://")
+	apiHandler := api.New(api.Services{Identity: s.Identity, Credentials: s.Credentials},
+		s.log, api.NewMetrics(reg), api.Options{
+			APIVersion: s.cfg.Compat.APIVersion, ServerVersion: s.cfg.Compat.ServerVersion,
+			Version: s.build.Version, Commit: s.build.Commit, PublicURL: s.cfg.PublicURL,
+			SecureCookies: secure,
+		}, time.Now)
+	ui, err := web.New(web.Services{Identity: s.Identity, Credentials: s.Credentials,
+		Keys: s.keys}, s.log,
+		web.Options{PublicURL: s.cfg.PublicURL, SecureCookies: secure, Version: s.build.Version,
+			APIVersion: s.cfg.Compat.APIVersion, ServerVersion: s.cfg.Compat.ServerVersion})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	ui.Mount(mux)
+	mux.Handle("/", apiHandler)
+	s.handler = mux
+	s.http = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	return nil
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		http.Error(w, "database unavailable\n", http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ok\n"))
+}
+
+// URL is the public URL the server announces.
+func (s *Server) URL() string { return s.cfg.PublicURL }
+
+// Addr is the bound listening address.
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// Handler is the whole HTTP handler, for in-process tests.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve serves until ctx ends, then finishes in-flight requests, flushes buffered writes
+// and closes the database.
+func (s *Server) Serve(ctx context.Context) error {
+	bgCtx, stop := context.WithCancel(context.Background())
+	s.stopBG = stop
+	s.Store.Listen(bgCtx)
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		s.Credentials.Run(bgCtx)
+	}()
+	s.log.Info("listening", "url", s.cfg.PublicURL, "addr", s.Addr(),
+		"database", string(s.Store.Dialect()), "version", s.build.Version)
+
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.listener) }()
+	select {
+	case err := <-errc:
+		s.shutdownBackground()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := s.http.Shutdown(shutCtx)
+	s.shutdownBackground()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// Close releases a server that was opened but never served.
+func (s *Server) Close() error {
+	s.listener.Close()
+	return s.Store.Close()
+}
+
+func (s *Server) shutdownBackground() {
+	s.stopBG()
+	s.bg.Wait()
+	if err := s.Store.Close(); err != nil {
+		s.log.Warn("close database", "error", err)
+	}
+}
