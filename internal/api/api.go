@@ -257,7 +257,11 @@ func checkRole(c *Call, e *Endpoint) error {
 
 // readBody reads at most MaxBody bytes and merges the query string.
 func (a *API) readBody(c *Call) error {
-	body, err := io.ReadAll(io.LimitReader(c.R.Body, MaxBody+1))
+	var body []byte
+	var err error
+	if c.R.ContentLength != 0 {
+		body, err = io.ReadAll(io.LimitReader(c.R.Body, MaxBody+1))
+	}
 	if err != nil {
 		return apperr.Invalidf("Invalid request body (%s)", err).WithSub(400, 12)
 	}
@@ -299,12 +303,16 @@ func isForm(r *http.Request) bool {
 	return strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
 }
 
-// headerValue reads X-ClearML-<name>, falling back to X-Trains-<name>.
+// headerValue reads X-ClearML-<name>, falling back to X-Trains-<name>; name is given in
+// canonical form ("Worker", "Impersonate-As").
 func headerValue(r *http.Request, name string) string {
-	if v := r.Header.Get("X-ClearML-" + name); v != "" {
-		return v
+	if v := r.Header["X-Clearml-"+name]; len(v) > 0 && v[0] != "" {
+		return v[0]
 	}
-	return r.Header.Get("X-Trains-" + name)
+	if v := r.Header["X-Trains-"+name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // clientAddr is the caller's address. Proxy headers are believed only from a proxy on the

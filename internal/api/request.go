@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -16,26 +15,73 @@ import (
 // MaxBody is the largest request body accepted, the SDK's own batch cap (api.http.max_req_size).
 const MaxBody = 15 << 20
 
-// pathPattern is ClearML's request path: an optional version, then service.action.
-var pathPattern = regexp.MustCompile(`^/?(?:v(\d+\.?\d+)/)?([A-Za-z_]\w+\.[A-Za-z_]\w+)/?$`)
-
-// parsePath splits a request path into version and endpoint name. The version is "" when the
-// path carries none. A leading "/api" (the web server's proxy prefix) is ignored.
+// parsePath splits a request path into version and endpoint name, following ClearML's
+// pattern: an optional "v<digits>[.]<digits>/" then "<name>.<name>" where a name starts with
+// a letter or underscore and continues with word characters; one leading and one trailing
+// slash are optional. The version is "" when the path carries none. A leading "/api" (the
+// web server's proxy prefix) is ignored.
 func parsePath(path string) (version, name string, err error) {
-	if rest, ok := strings.CutPrefix(path, "/api/"); ok {
-		path = "/" + rest
+	p := path
+	if rest, ok := strings.CutPrefix(p, "/api/"); ok {
+		p = rest
+	} else {
+		p = strings.TrimPrefix(p, "/")
 	}
-	m := pathPattern.FindStringSubmatch(path)
-	if m == nil {
-		return "", "", apperr.Invalidf("Invalid request path %s", path).WithSub(400, 0)
+	p = strings.TrimSuffix(p, "/")
+	if v, rest, ok := strings.Cut(p, "/"); ok {
+		if !isVersionSegment(v) {
+			return "", "", invalidPath(path)
+		}
+		version, p = v[1:], rest
 	}
-	if m[1] != "" {
-		if _, err := parseVersion(m[1]); err != nil {
-			return "", "", apperr.Invalidf("Request path has invalid version").WithSub(400, 2)
+	if !isEndpointName(p) {
+		return "", "", invalidPath(path)
+	}
+	return version, p, nil
+}
+
+func invalidPath(path string) error {
+	return apperr.Invalidf("Invalid request path %s", path).WithSub(400, 0)
+}
+
+// isVersionSegment matches "v" + digits + optional "." + digits, at least two digits.
+func isVersionSegment(s string) bool {
+	if len(s) < 3 || s[0] != 'v' {
+		return false
+	}
+	digits, dot := 0, false
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !dot && digits > 0 && i < len(s)-1:
+			dot = true
+		default:
+			return false
 		}
 	}
-	return m[1], m[2], nil
+	return digits >= 2
 }
+
+// isEndpointName matches "[A-Za-z_]\w+\.[A-Za-z_]\w+".
+func isEndpointName(s string) bool {
+	service, action, ok := strings.Cut(s, ".")
+	return ok && isName(service) && isName(action)
+}
+
+func isName(s string) bool {
+	if len(s) < 2 || !(isLetter(s[0]) || s[0] == '_') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !isLetter(s[i]) && !(s[i] >= '0' && s[i] <= '9') && s[i] != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 // version is a major.minor API version.
 type version struct{ major, minor int }

@@ -40,22 +40,39 @@ func userOut(u identity.User) userJSON {
 		Created: timePtr(u.CreatedAt), CreatedInVersion: u.CreatedInVersion}
 }
 
+// currentUserJSON is the users.get_current_user payload (the >= 2.31 shape).
+type currentUserJSON struct {
+	User           userJSON       `json:"user"`
+	GettingStarted gettingStarted `json:"getting_started"`
+	Settings       struct {
+		MaxDownloadItems int `json:"max_download_items"`
+	} `json:"settings"`
+}
+
+type companyJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type gettingStarted struct {
+	AgentName   string `json:"agentName"`
+	Configure   string `json:"configure"`
+	Install     string `json:"install"`
+	PackageName string `json:"packageName"`
+}
+
 func (a *API) getCurrentUser(c *Call) (any, error) {
-	u, err := a.svc.Identity.User(c.Context(), c.Principal.UserID)
+	u, err := a.svc.Identity.Me(c.Context())
 	if err != nil {
-		return nil, apperr.Invalidf("Invalid user (failed loading user)").WithSub(400, 300)
+		return nil, err
 	}
-	out := userOut(u)
-	out.Company = map[string]string{"id": c.Principal.WorkspaceID,
-		"name": c.Principal.WorkspaceName}
-	out.Role = string(c.Principal.Role)
-	return map[string]any{
-		"user": out,
-		"getting_started": map[string]string{"agentName": "clearml",
-			"configure": "clearml-init", "install": "pip install clearml",
-			"packageName": "clearml"},
-		"settings": map[string]any{"max_download_items": 1000},
-	}, nil
+	out := currentUserJSON{User: userOut(u), GettingStarted: gettingStarted{
+		AgentName: "clearml", Configure: "clearml-init", Install: "pip install clearml",
+		PackageName: "clearml"}}
+	out.User.Company = companyJSON{ID: c.Principal.WorkspaceID, Name: c.Principal.WorkspaceName}
+	out.User.Role = string(c.Principal.Role)
+	out.Settings.MaxDownloadItems = 1000
+	return &out, nil
 }
 
 func (a *API) getUserByID(c *Call) (any, error) {

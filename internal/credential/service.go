@@ -54,6 +54,7 @@ type Service struct {
 	signingKey []byte
 	parser     *jwt.Parser
 	revoked    revokedSet
+	verified   tokenCache
 	pairs      pairCache
 	touches    touchBuffer
 }

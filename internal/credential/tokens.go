@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -100,8 +101,22 @@ func tokenError(extra string) error {
 	return apperr.Unauthenticatedf("Invalid token (%s)", extra).WithSub(401, 30)
 }
 
-// parse verifies a token's signature and expiry and returns its claims.
+// parse verifies a token's signature and expiry and returns its claims. Tokens verified
+// before are answered from a bounded cache keyed by the whole token string, so the
+// signature is checked once per token rather than once per request; expiry is still
+// checked every time.
 func (s *Service) parse(raw string) (Claims, error) {
+	if c, ok := s.verified.get(raw, s.now()); ok {
+		return c, nil
+	}
+	c, err := s.verify(raw)
+	if err == nil {
+		s.verified.put(raw, c)
+	}
+	return c, err
+}
+
+func (s *Service) verify(raw string) (Claims, error) {
 	var c Claims
 	_, err := s.parser.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) {
 		return s.signingKey, nil
@@ -188,4 +203,31 @@ func (s *Service) Logout(ctx context.Context, c Claims) error {
 func (s *Service) Validate(ctx context.Context, raw string) (identity.Principal, error) {
 	p, _, err := s.Authenticate(ctx, raw)
 	return p, err
+}
+
+// tokenCache remembers tokens whose signature was verified.
+type tokenCache struct {
+	mu      sync.RWMutex
+	entries map[string]Claims
+}
+
+const tokenCacheSize = 50_000
+
+func (tc *tokenCache) get(raw string, now time.Time) (Claims, bool) {
+	tc.mu.RLock()
+	c, ok := tc.entries[raw]
+	tc.mu.RUnlock()
+	if !ok || (c.ExpiresAt != nil && !now.Before(c.ExpiresAt.Time)) {
+		return Claims{}, false
+	}
+	return c, true
+}
+
+func (tc *tokenCache) put(raw string, c Claims) {
+	tc.mu.Lock()
+	if tc.entries == nil || len(tc.entries) >= tokenCacheSize {
+		tc.entries = make(map[string]Claims, 1024)
+	}
+	tc.entries[raw] = c
+	tc.mu.Unlock()
 }

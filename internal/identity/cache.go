@@ -17,6 +17,7 @@ type principalCache struct {
 
 type cachedPrincipal struct {
 	p  Principal
+	u  User
 	at time.Time
 }
 
@@ -25,22 +26,23 @@ func (c *principalCache) init(now func() time.Time) {
 	c.now = now
 }
 
-func (c *principalCache) get(userID string) (Principal, bool) {
+func (c *principalCache) get(userID string) (Principal, User, bool) {
 	c.mu.RLock()
 	e, ok := c.entries[userID]
 	c.mu.RUnlock()
 	if !ok || c.now().Sub(e.at) > principalTTL {
-		return Principal{}, false
+		return Principal{}, User{}, false
 	}
-	return e.p, true
+	return e.p, e.u, true
 }
 
-func (c *principalCache) put(p Principal) {
+func (c *principalCache) put(p Principal, u User) {
+	u.PasswordHash = "" // never kept in memory longer than a sign-in needs
 	c.mu.Lock()
 	if len(c.entries) > 100_000 {
 		c.entries = map[string]cachedPrincipal{}
 	}
-	c.entries[p.UserID] = cachedPrincipal{p: p, at: c.now()}
+	c.entries[p.UserID] = cachedPrincipal{p: p, u: u, at: c.now()}
 	c.mu.Unlock()
 }
 

@@ -239,29 +239,45 @@ func (s *Service) cachedPassword(ctx context.Context, key, password string) (Use
 // Principal returns the current state of a user as a request principal, from cache. A user
 // who is gone or not active is Unauthenticated.
 func (s *Service) Principal(ctx context.Context, wsID, userID string) (Principal, error) {
-	if p, ok := s.cache.get(userID); ok && p.WorkspaceID == wsID {
-		return p, nil
+	p, _, err := s.current(ctx, wsID, userID)
+	return p, err
+}
+
+// current returns the cached principal and user record, loading them on a miss.
+func (s *Service) current(ctx context.Context, wsID, userID string) (Principal, User, error) {
+	if p, u, ok := s.cache.get(userID); ok && p.WorkspaceID == wsID {
+		return p, u, nil
 	}
 	u, err := s.store.User(ctx, wsID, userID)
 	if apperr.Is(err, apperr.NotFound) {
-		return Principal{}, apperr.Unauthenticatedf("Invalid token (user not found)").
+		return Principal{}, User{}, apperr.Unauthenticatedf("Invalid token (user not found)").
 			WithSub(401, 30)
 	}
 	if err != nil {
-		return Principal{}, err
+		return Principal{}, User{}, err
 	}
 	if u.Status != StatusActive {
-		return Principal{}, apperr.Unauthenticatedf("Invalid token (user is not active)").
-			WithSub(401, 30)
+		return Principal{}, User{}, apperr.Unauthenticatedf("Invalid token (user is not "+
+			"active)").WithSub(401, 30)
 	}
 	ws, err := s.store.Workspace(ctx, wsID)
 	if err != nil {
-		return Principal{}, err
+		return Principal{}, User{}, err
 	}
 	p := Principal{WorkspaceID: wsID, WorkspaceName: ws.Name, UserID: u.ID, Name: u.Name,
 		Email: u.Email, Role: u.Role}
-	s.cache.put(p)
-	return p, nil
+	s.cache.put(p, u)
+	return p, u, nil
+}
+
+// Me returns the caller's own user record, from cache.
+func (s *Service) Me(ctx context.Context) (User, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return User{}, err
+	}
+	_, u, err := s.current(ctx, p.WorkspaceID, p.UserID)
+	return u, err
 }
 
 // User returns a user of the caller's workspace.
