@@ -13,9 +13,13 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 
-	mu       sync.RWMutex
-	counters map[metricKey]prometheus.Counter
-	observer map[string]prometheus.Observer
+	mu     sync.RWMutex
+	series map[metricKey]series
+}
+
+type series struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
 }
 
 type metricKey struct {
@@ -32,11 +36,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"endpoint", "code"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "atrium_api_request_duration_seconds",
-			Help:    "ClearML API call latency by endpoint.",
+			Help:    "ClearML API call latency by endpoint and result code.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-		}, []string{"endpoint"}),
-		counters: map[metricKey]prometheus.Counter{},
-		observer: map[string]prometheus.Observer{},
+		}, []string{"endpoint", "code"}),
+		series: map[metricKey]series{},
 	}
 	reg.MustRegister(m.requests, m.latency)
 	return m
@@ -53,16 +56,15 @@ func (m *Metrics) observe(endpoint string, known bool, code int, d time.Duration
 	}
 	k := metricKey{endpoint, code}
 	m.mu.RLock()
-	c, ok1 := m.counters[k]
-	o, ok2 := m.observer[endpoint]
+	sr, ok := m.series[k]
 	m.mu.RUnlock()
-	if !ok1 || !ok2 {
-		c = m.requests.WithLabelValues(endpoint, strconv.Itoa(code))
-		o = m.latency.WithLabelValues(endpoint)
+	if !ok {
+		c := strconv.Itoa(code)
+		sr = series{m.requests.WithLabelValues(endpoint, c), m.latency.WithLabelValues(endpoint, c)}
 		m.mu.Lock()
-		m.counters[k], m.observer[endpoint] = c, o
+		m.series[k] = sr
 		m.mu.Unlock()
 	}
-	c.Inc()
-	o.Observe(d.Seconds())
+	sr.count.Inc()
+	sr.latency.Observe(d.Seconds())
 }
