@@ -81,7 +81,7 @@ func New(svc Services, log *slog.Logger, metrics *Metrics, opts Options,
 	a.maxVer, _ = parseVersion(opts.APIVersion)
 	a.origin = originOf(opts.PublicURL)
 	for _, group := range [][]*Endpoint{a.authEndpoints(), a.loginEndpoints(),
-		a.userEndpoints(), a.serverEndpoints()} {
+		a.userEndpoints(), a.serverEndpoints(), a.adminEndpoints(), a.permissionEndpoints()} {
 		for _, e := range group {
 			a.endpoints[e.Name] = e
 		}
@@ -477,7 +477,7 @@ func latin1(b []byte) string {
 }
 
 // impersonate applies X-ClearML-Impersonate-As (act fully as the user) or X-ClearML-Act-As
-// (the user's identity with the caller's role). Only admins may do either.
+// (the user's identity with the caller's role); identity decides who may.
 func (a *API) impersonate(c *Call) error {
 	imp, act := headerValue(c.R, "Impersonate-As"), headerValue(c.R, "Act-As")
 	if imp == "" && act == "" {
@@ -490,20 +490,10 @@ func (a *API) impersonate(c *Call) error {
 	if !c.Authed {
 		return nil
 	}
-	if !c.Principal.IsAdmin() {
-		return apperr.Invalidf("Impersonation error (not allowed for role %s)", c.Principal.Role).
-			WithSub(400, 6)
-	}
-	target := imp + act
-	p, err := a.svc.Identity.Principal(c.R.Context(), c.Principal.WorkspaceID, target)
+	p, err := a.svc.Identity.Impersonate(c.R.Context(), c.Principal, imp+act, act != "")
 	if err != nil {
-		return apperr.Invalidf("Impersonation error (invalid user %s)", target).WithSub(400, 6)
+		return err
 	}
-	if act != "" {
-		p.Role = c.Principal.Role
-		p.Name = c.Principal.Name + " (acting as " + p.Name + ")"
-	}
-	p.ImpersonatorID = c.Principal.UserID
 	c.Principal = p
 	return nil
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -83,15 +84,25 @@ func credentialOut(v credential.View) credentialJSON {
 		LastUsedFrom: v.LastUsedFrom, SuccessorOf: v.SuccessorOf}
 }
 
+// createCredentials makes a pair for the caller or, when an admin names a service
+// account in "user" (Atrium's addition), for that service account.
 func (a *API) createCredentials(c *Call) (any, error) {
 	var req struct {
 		Label         string `json:"label"`
 		ExpirationSec *int64 `json:"expiration_sec"`
+		User          string `json:"user"`
 	}
 	if err := c.Decode(&req); err != nil {
 		return nil, err
 	}
-	created, err := a.svc.Credentials.Create(c.Context(), req.Label, req.ExpirationSec)
+	var created credential.Created
+	var err error
+	if req.User != "" {
+		created, err = a.svc.Credentials.CreateFor(c.Context(), req.User, req.Label,
+			req.ExpirationSec)
+	} else {
+		created, err = a.svc.Credentials.Create(c.Context(), req.Label, req.ExpirationSec)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +112,19 @@ func (a *API) createCredentials(c *Call) (any, error) {
 }
 
 func (a *API) getCredentials(c *Call) (any, error) {
-	list, err := a.svc.Credentials.List(c.Context())
+	var req struct {
+		User string `json:"user"`
+	}
+	if err := c.Decode(&req); err != nil {
+		return nil, err
+	}
+	var list []credential.View
+	var err error
+	if req.User != "" {
+		list, err = a.svc.Credentials.ListFor(c.Context(), req.User)
+	} else {
+		list, err = a.svc.Credentials.List(c.Context())
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -138,6 +161,7 @@ func (a *API) editCredentials(c *Call) (any, error) {
 func (a *API) revokeCredentials(c *Call) (any, error) {
 	var req struct {
 		AccessKey string `json:"access_key"`
+		User      string `json:"user"`
 	}
 	if err := c.Decode(&req); err != nil {
 		return nil, err
@@ -145,7 +169,13 @@ func (a *API) revokeCredentials(c *Call) (any, error) {
 	if req.AccessKey == "" {
 		return nil, missing("access_key")
 	}
-	if err := a.svc.Credentials.Revoke(c.Context(), req.AccessKey); err != nil {
+	revoke := a.svc.Credentials.Revoke
+	if req.User != "" {
+		revoke = func(ctx context.Context, key string) error {
+			return a.svc.Credentials.RevokeFor(ctx, req.User, key)
+		}
+	}
+	if err := revoke(c.Context(), req.AccessKey); err != nil {
 		return nil, err
 	}
 	return map[string]any{"revoked": 1}, nil

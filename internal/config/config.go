@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"strconv"
@@ -36,7 +37,28 @@ type Config struct {
 
 	Auth        Auth        `yaml:"auth"`
 	Credentials Credentials `yaml:"credentials"`
+	Users       Users       `yaml:"users"`
+	SMTP        SMTP        `yaml:"smtp"`
 	Compat      Compat      `yaml:"compat"`
+}
+
+// Users configures people and service accounts.
+type Users struct {
+	MaxActive                 int      `yaml:"max_active"` // 0: no cap
+	InvitationTTL             Duration `yaml:"invitation_ttl"`
+	AllowAdminServiceAccounts bool     `yaml:"allow_admin_service_accounts"`
+}
+
+// SMTP configures outgoing mail; an empty Host means invitations are shown, not sent.
+type SMTP struct {
+	Host     string `yaml:"host"`
+	Port     int    `yaml:"port"`
+	Security string `yaml:"security"` // "starttls" (default), "tls" or "none"
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	From     string `yaml:"from"`
+	// InsecureSkipVerify accepts any server certificate; only for tests and labs.
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
 }
 
 // Auth configures tokens and sign-in.
@@ -106,6 +128,8 @@ func Default() Config {
 			LastUsedFlush:      Duration(5 * time.Second),
 		},
 		Credentials: Credentials{MaxPerUser: 10},
+		Users:       Users{InvitationTTL: Duration(7 * 24 * time.Hour)},
+		SMTP:        SMTP{Port: 587, Security: "starttls"},
 		Compat:      Compat{APIVersion: "2.31", ServerVersion: "2.3.0"},
 	}
 }
@@ -185,6 +209,26 @@ func (c *Config) Validate() error {
 	if c.Credentials.MaxExpiration < 0 {
 		errs = append(errs, errors.New("credentials.max_expiration: must not be negative"))
 	}
+	if c.Users.MaxActive < 0 {
+		errs = append(errs, errors.New("users.max_active: must not be negative"))
+	}
+	if c.Users.InvitationTTL <= 0 {
+		errs = append(errs, errors.New("users.invitation_ttl: must be positive"))
+	}
+	if c.SMTP.Host != "" {
+		switch c.SMTP.Security {
+		case "starttls", "tls", "none":
+		default:
+			errs = append(errs, fmt.Errorf("smtp.security %q: want starttls, tls or none",
+				c.SMTP.Security))
+		}
+		if c.SMTP.Port <= 0 || c.SMTP.Port > 65535 {
+			errs = append(errs, fmt.Errorf("smtp.port %d: out of range", c.SMTP.Port))
+		}
+		if _, err := mail.ParseAddress(c.SMTP.From); err != nil {
+			errs = append(errs, fmt.Errorf("smtp.from %q: want an e-mail address", c.SMTP.From))
+		}
+	}
 	if _, err := strconv.ParseFloat(c.Compat.APIVersion, 64); err != nil {
 		errs = append(errs, fmt.Errorf("compat.api_version %q: want a version like 2.31", c.Compat.APIVersion))
 	}
@@ -212,6 +256,9 @@ func (c Config) Redacted() string {
 	if c.MasterKey != "" {
 		c.MasterKey = "<redacted>"
 	}
+	if c.SMTP.Password != "" {
+		c.SMTP.Password = "<redacted>"
+	}
 	if u, err := url.Parse(c.DB); err == nil && u.User != nil {
 		if _, ok := u.User.Password(); ok {
 			u.User = url.UserPassword(u.User.Username(), "redacted")
@@ -236,6 +283,16 @@ func redactedView(c Config) map[string]any {
 		"credentials": map[string]any{
 			"max_per_user":   c.Credentials.MaxPerUser,
 			"max_expiration": time.Duration(c.Credentials.MaxExpiration).String(),
+		},
+		"users": map[string]any{
+			"max_active":                   c.Users.MaxActive,
+			"invitation_ttl":               time.Duration(c.Users.InvitationTTL).String(),
+			"allow_admin_service_accounts": c.Users.AllowAdminServiceAccounts,
+		},
+		"smtp": map[string]any{
+			"host": c.SMTP.Host, "port": c.SMTP.Port, "security": c.SMTP.Security,
+			"username": c.SMTP.Username, "password": c.SMTP.Password, "from": c.SMTP.From,
+			"insecure_skip_verify": c.SMTP.InsecureSkipVerify,
 		},
 		"compat": map[string]any{
 			"api_version": c.Compat.APIVersion, "server_version": c.Compat.ServerVersion,

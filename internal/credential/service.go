@@ -201,6 +201,79 @@ func (s *Service) Create(ctx context.Context, label string, expiration *int64) (
 	return out, err
 }
 
+// CreateFor makes a pair for a service account on an admin's behalf (the caller). The
+// audit entry names the admin as the actor.
+func (s *Service) CreateFor(ctx context.Context, userID, label string, expiration *int64) (
+	Created, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return Created{}, err
+	}
+	if p.UserID == userID {
+		return s.Create(ctx, label, expiration)
+	}
+	if !p.IsAdmin() {
+		return Created{}, apperr.Invalidf("Invalid user id (cannot generate token for another " +
+			"user)").WithSub(400, 301)
+	}
+	target, err := s.users.Principal(ctx, p.WorkspaceID, userID)
+	if err != nil || target.Kind != identity.KindService {
+		return Created{}, apperr.Invalidf("Invalid user id (credentials can be created for "+
+			"service accounts only): id=%s", userID).WithSub(400, 301).OnField("user")
+	}
+	label = strings.TrimSpace(label)
+	if err := checkLabel(label); err != nil {
+		return Created{}, err
+	}
+	exp, err := s.expiry(expiration)
+	if err != nil {
+		return Created{}, err
+	}
+	var out Created
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		out, err = s.create(ctx, target, label, exp, "", s.opts.MaxPerUser)
+		return err
+	})
+	return out, err
+}
+
+// ListFor lists a service account's pairs for an admin.
+func (s *Service) ListFor(ctx context.Context, userID string) ([]View, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.UserID != userID && !p.IsAdmin() {
+		return nil, apperr.Forbiddenf("Forbidden (not allowed for role): role=%s", p.Role).
+			WithSub(403, 20)
+	}
+	target, err := s.users.Principal(ctx, p.WorkspaceID, userID)
+	if err != nil {
+		return nil, apperr.Invalidf("Invalid user id: id=%s", userID).WithSub(400, 301)
+	}
+	return s.List(identity.WithPrincipal(ctx, target))
+}
+
+// RevokeFor revokes one of a service account's pairs for an admin.
+func (s *Service) RevokeFor(ctx context.Context, userID, accessKey string) error {
+	p, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	if p.UserID == userID {
+		return s.Revoke(ctx, accessKey)
+	}
+	if !p.IsAdmin() {
+		return apperr.Forbiddenf("Forbidden (not allowed for role): role=%s", p.Role).
+			WithSub(403, 20)
+	}
+	target, err := s.users.Principal(ctx, p.WorkspaceID, userID)
+	if err != nil || target.Kind != identity.KindService {
+		return apperr.Invalidf("Invalid user id: id=%s", userID).WithSub(400, 301)
+	}
+	return s.Revoke(identity.WithPrincipal(ctx, target), accessKey)
+}
+
 func (s *Service) expiry(expiration *int64) (time.Time, error) {
 	max := s.opts.MaxExpiration
 	if expiration == nil || *expiration == 0 {

@@ -37,6 +37,9 @@ type TokenIdentity struct {
 	Role        string `json:"role"`
 	UserName    string `json:"user_name"`
 	CompanyName string `json:"company_name"`
+	// ServiceAccountType marks service accounts: 1 for plain ones, 2 for those allowed to
+	// act as a task's owner, which newer agents accept for run-as-owner mode.
+	ServiceAccountType int `json:"service_account_type,omitempty"`
 }
 
 // tokenSecretKey is the server setting holding the sealed signing secret.
@@ -69,7 +72,8 @@ func (s *Service) issue(p identity.Principal, ttl time.Duration) (Token, error) 
 	now := s.now()
 	c := Claims{
 		Identity: TokenIdentity{User: p.UserID, Company: p.WorkspaceID, Role: string(p.Role),
-			UserName: p.Name, CompanyName: p.WorkspaceName},
+			UserName: p.Name, CompanyName: p.WorkspaceName,
+			ServiceAccountType: serviceAccountType(p)},
 		AuthType:      "Bearer",
 		SessionID:     secret.ID(),
 		Env:           "<unknown>",
@@ -88,6 +92,16 @@ func (s *Service) issue(p identity.Principal, ttl time.Duration) (Token, error) 
 		return Token{}, fmt.Errorf("sign token: %w", err)
 	}
 	return Token{Raw: raw, Claims: c}, nil
+}
+
+func serviceAccountType(p identity.Principal) int {
+	switch {
+	case p.Kind != identity.KindService:
+		return 0
+	case p.AllowImpersonation:
+		return 2
+	}
+	return 1
 }
 
 func (s *Service) featureSet() string {

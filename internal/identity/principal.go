@@ -21,6 +21,22 @@ type Principal struct {
 	SessionID string
 	// AccessKey is the API key used, empty for tokens and passwords.
 	AccessKey string
+	// Kind tells people from service accounts.
+	Kind Kind
+	// AllowImpersonation is set for service accounts that may act as other users.
+	AllowImpersonation bool
+	// Groups are the ids of every group the user is in, the implicit ones included.
+	Groups []string
+}
+
+// InGroup reports whether p is a member of the group with the given id.
+func (p Principal) InGroup(id string) bool {
+	for _, g := range p.Groups {
+		if g == id {
+			return true
+		}
+	}
+	return false
 }
 
 // IsAdmin reports whether p may administer the workspace.
@@ -47,6 +63,15 @@ func caller(ctx context.Context) (Principal, error) {
 			WithSub(401, 20)
 	}
 	return p, nil
+}
+
+// requireAdmin refuses callers who are not workspace administrators.
+func requireAdmin(p Principal) error {
+	if p.IsAdmin() {
+		return nil
+	}
+	return apperr.Forbiddenf("Forbidden (not allowed for role): role=%s, allowed=(admin, system)",
+		p.Role).WithSub(403, 20)
 }
 
 // mayActOn enforces "a user manages themself; an admin manages anyone in the workspace".

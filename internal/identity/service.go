@@ -22,18 +22,35 @@ import (
 // Topic is the change topic for users; the ID is the user id.
 const Topic = "user"
 
+// Options configures the identity service.
+type Options struct {
+	Version string // Atrium version recorded on new users
+	// PublicURL is where invitation links point.
+	PublicURL string
+	// MaxActiveUsers caps active and invited people; 0 means no cap.
+	MaxActiveUsers int
+	// InvitationTTL is how long an invitation link works.
+	InvitationTTL time.Duration
+	// AllowAdminServiceAccounts lets admins give service accounts the admin role.
+	AllowAdminServiceAccounts bool
+	// Mailer sends invitations; nil means links are only shown to the admin.
+	Mailer Mailer
+}
+
 // Service is the identity domain service.
 type Service struct {
-	store   Store
-	audit   *audit.Log
-	keys    *secret.Keyring
-	now     func() time.Time
-	log     *slog.Logger
-	version string // Atrium version recorded on new users
+	store Store
+	audit *audit.Log
+	keys  *secret.Keyring
+	now   func() time.Time
+	log   *slog.Logger
+	opts  Options
 
-	throttle *throttle
-	cache    principalCache
-	pwCache  sync.Map // email -> pwEntry: passwords verified recently
+	throttle  *throttle
+	cache     principalCache
+	pwCache   sync.Map // email -> pwEntry: passwords verified recently
+	activity  activityBuffer
+	groupUses groupUses
 }
 
 // pwEntry remembers a verified password by keyed hash so that HTTP Basic email:password on
@@ -48,10 +65,14 @@ const pwCacheTTL = 5 * time.Minute
 
 // New returns the identity service.
 func New(store Store, log *audit.Log, keys *secret.Keyring, now func() time.Time,
-	logger *slog.Logger, version string) *Service {
-	s := &Service{store: store, audit: log, keys: keys, now: now, log: logger, version: version,
+	logger *slog.Logger, opts Options) *Service {
+	if opts.InvitationTTL <= 0 {
+		opts.InvitationTTL = 7 * 24 * time.Hour
+	}
+	s := &Service{store: store, audit: log, keys: keys, now: now, log: logger, opts: opts,
 		throttle: newThrottle(now)}
 	s.cache.init(now)
+	s.activity.init()
 	return s
 }
 
@@ -103,6 +124,9 @@ func (s *Service) Bootstrap(ctx context.Context, email, password string) (
 		return s.audit.Record(ctx, ws.ID, "user.create", "user", admin.ID,
 			map[string]any{"email": admin.Email, "role": admin.Role, "first_run": true})
 	})
+	if err == nil {
+		err = s.ensureBuiltinGroups(ctx)
+	}
 	if err != nil {
 		return Workspace{}, "", fmt.Errorf("bootstrap: %w", err)
 	}
@@ -128,7 +152,8 @@ func (s *Service) newUser(wsID, email, name string, role Role, password string) 
 	}
 	now := s.now()
 	u := User{ID: secret.ID(), WorkspaceID: wsID, Email: addr, Name: name, Role: role,
-		Status: StatusActive, CreatedInVersion: s.version, CreatedAt: now, UpdatedAt: now}
+		Status: StatusActive, CreatedInVersion: s.opts.Version, CreatedAt: now, UpdatedAt: now,
+		Kind: KindPerson}
 	if password != "" {
 		u.PasswordHash = HashPassword(password)
 	}
@@ -164,10 +189,13 @@ func (s *Service) CreateUser(ctx context.Context, wsID, email, name string, role
 		return User{}, err
 	}
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.checkSeats(ctx, wsID, 1); err != nil {
+			return err
+		}
 		if err := s.store.CreateUser(ctx, u); err != nil {
 			if apperr.Is(err, apperr.Conflict) {
 				return apperr.Conflictf("A user with e-mail %s already exists", u.Email).
-					OnField("email")
+					OnField("email").WithSub(400, 302)
 			}
 			return err
 		}
@@ -206,6 +234,7 @@ func (s *Service) Authenticate(ctx context.Context, email, password, address str
 	}
 	s.throttle.succeed(key)
 	s.pwCache.Store(key, pwEntry{userID: u.ID, hash: s.pwHash(password), at: s.now()})
+	s.RecordSignIn(u.WorkspaceID, u.ID, "password")
 	return u, nil
 }
 
@@ -264,8 +293,13 @@ func (s *Service) current(ctx context.Context, wsID, userID string) (Principal, 
 	if err != nil {
 		return Principal{}, User{}, err
 	}
+	groups, err := s.groupsOf(ctx, u)
+	if err != nil {
+		return Principal{}, User{}, err
+	}
 	p := Principal{WorkspaceID: wsID, WorkspaceName: ws.Name, UserID: u.ID, Name: u.Name,
-		Email: u.Email, Role: u.Role}
+		Email: u.Email, Role: u.Role, Kind: u.Kind, AllowImpersonation: u.AllowImpersonation,
+		Groups: groups}
 	s.cache.put(p, u)
 	return p, u, nil
 }

@@ -22,11 +22,21 @@ const (
 // Status is where a user is in their life cycle.
 type Status string
 
-// Statuses.
+// Statuses. A removed user's row stays so objects keep their owner id and name.
 const (
 	StatusActive      Status = "active"
 	StatusInvited     Status = "invited"
 	StatusDeactivated Status = "deactivated"
+	StatusRemoved     Status = "removed"
+)
+
+// Kind separates people from service accounts (API-only identities).
+type Kind string
+
+// Kinds.
+const (
+	KindPerson  Kind = "person"
+	KindService Kind = "service"
 )
 
 // Workspace is a tenant: ClearML calls it a company.
@@ -51,6 +61,15 @@ type User struct {
 	CreatedInVersion string
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+
+	Kind Kind
+	// AllowImpersonation lets a service account act as other users (an agent running a
+	// task as its owner).
+	AllowImpersonation bool
+	LastLoginAt        time.Time
+	LastLoginMethod    string
+	LastUIAt           time.Time
+	RemovedAt          time.Time
 }
 
 // HasPassword reports whether the user can sign in with a password.
@@ -62,7 +81,54 @@ type UserFilter struct {
 	Limit    int
 	Offset   int
 	OrderBy  string // "name", "-name", "created", "-created", "email", "-email"
-	NameLike string // case-insensitive substring
+	NameLike string // case-insensitive substring of name or e-mail, or an exact id
+	Kind     Kind
+	Statuses []Status
+}
+
+// Activity is one batched update of a user's last sign-in or last UI activity.
+type Activity struct {
+	WorkspaceID string
+	UserID      string
+	LoginAt     time.Time // zero: unchanged
+	LoginMethod string
+	UIAt        time.Time // zero: unchanged
+}
+
+// GroupKind says whether a group is built in.
+type GroupKind string
+
+// Group kinds. Everyone is implicitly in Users; Admins mirrors the admin role.
+const (
+	GroupUsers       GroupKind = "users"
+	GroupAdmins      GroupKind = "admins"
+	GroupQueueAdmins GroupKind = "queue_admins"
+	GroupCustom      GroupKind = "custom"
+)
+
+// Group is a named set of users and service accounts.
+type Group struct {
+	ID          string
+	WorkspaceID string
+	Name        string
+	Description string
+	Kind        GroupKind
+	Position    int // admin-set order, used where groups have precedence
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Invitation is a pending invitation. The token itself is never stored.
+type Invitation struct {
+	ID          string
+	WorkspaceID string
+	UserID      string
+	Email       string
+	Role        Role
+	TokenHash   string
+	InvitedBy   string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
 }
 
 // CloudAccess is one row of a user's web app cloud access: credentials the browser uses to
@@ -108,4 +174,43 @@ type Store interface {
 
 	CloudAccess(ctx context.Context, workspaceID, userID string) ([]CloudAccess, error)
 	ReplaceCloudAccess(ctx context.Context, workspaceID, userID string, rows []CloudAccess) error
+
+	// CountFilteredUsers counts what Users would list without paging.
+	CountFilteredUsers(ctx context.Context, workspaceID string, f UserFilter) (int, error)
+	RecordActivity(ctx context.Context, batch []Activity) error
+	// LastCredentialUse and CredentialCounts summarise each user's API key pairs.
+	LastCredentialUse(ctx context.Context, workspaceID string, userIDs []string) (
+		map[string]time.Time, error)
+	CredentialCounts(ctx context.Context, workspaceID string, userIDs []string) (
+		map[string]int, error)
+	// DeleteCredentialsOf removes every pair of a user and returns their access keys.
+	DeleteCredentialsOf(ctx context.Context, workspaceID, userID string) ([]string, error)
+
+	CreateGroup(ctx context.Context, g Group) error
+	Group(ctx context.Context, workspaceID, id string) (Group, error)
+	Groups(ctx context.Context, workspaceID string) ([]Group, error)
+	UpdateGroup(ctx context.Context, workspaceID, id string, fn func(*Group) error) (Group, error)
+	DeleteGroup(ctx context.Context, workspaceID, id string) error
+	// GroupMembers maps each group of the workspace to its explicit members.
+	GroupMembers(ctx context.Context, workspaceID string) (map[string][]string, error)
+	SetGroupMembers(ctx context.Context, workspaceID, groupID string, userIDs []string) error
+	AddGroupMember(ctx context.Context, workspaceID, groupID, userID string) error
+	RemoveGroupMember(ctx context.Context, workspaceID, groupID, userID string) error
+	// UserGroups lists the groups a user is an explicit member of.
+	UserGroups(ctx context.Context, workspaceID, userID string) ([]string, error)
+	// GroupsOfUsers maps each of the given users to their explicit groups.
+	GroupsOfUsers(ctx context.Context, workspaceID string, userIDs []string) (
+		map[string][]string, error)
+	LeaveAllGroups(ctx context.Context, workspaceID, userID string) error
+
+	CreateInvitation(ctx context.Context, inv Invitation) error
+	InvitationByToken(ctx context.Context, tokenHash string) (Invitation, error)
+	Invitations(ctx context.Context, workspaceID string) ([]Invitation, error)
+	DeleteInvitation(ctx context.Context, workspaceID, id string) error
+	DeleteInvitationsOf(ctx context.Context, workspaceID, userID string) error
+	// DeleteUser removes a user row for good; only for invitations never accepted.
+	DeleteUser(ctx context.Context, workspaceID, id string) error
+
+	WorkspaceSetting(ctx context.Context, workspaceID, key string) (string, error)
+	PutWorkspaceSetting(ctx context.Context, workspaceID, key, value string) error
 }

@@ -23,6 +23,7 @@ import (
 	"atrium/internal/config"
 	"atrium/internal/credential"
 	"atrium/internal/identity"
+	"atrium/internal/mail"
 	"atrium/internal/secret"
 	"atrium/internal/store"
 	"atrium/internal/web"
@@ -60,11 +61,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, build Build)
 	if err := s.openStore(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.buildServices(ctx); err != nil {
+	if err := s.listen(); err != nil {
 		s.Store.Close()
 		return nil, err
 	}
-	if err := s.listen(); err != nil {
+	if err := s.buildServices(ctx); err != nil {
+		s.listener.Close()
 		s.Store.Close()
 		return nil, err
 	}
@@ -126,7 +128,18 @@ func NewServices(ctx context.Context, cfg config.Config, st *store.Store, log *s
 	}
 	now := func() time.Time { return time.Now().UTC() }
 	auditLog := audit.New(st, now)
-	ids := identity.New(st, auditLog, keys, now, log, version)
+	var mailer identity.Mailer
+	if cfg.SMTP.Host != "" {
+		mailer = mail.New(cfg.SMTP)
+	}
+	ids := identity.New(st, auditLog, keys, now, log, identity.Options{
+		Version:                   version,
+		PublicURL:                 cfg.PublicURL,
+		MaxActiveUsers:            cfg.Users.MaxActive,
+		InvitationTTL:             time.Duration(cfg.Users.InvitationTTL),
+		AllowAdminServiceAccounts: cfg.Users.AllowAdminServiceAccounts,
+		Mailer:                    mailer,
+	})
 	creds, err := credential.New(ctx, st, ids, auditLog, keys, now, log, credential.Options{
 		TokenExpiration:    time.Duration(cfg.Auth.TokenExpiration),
 		MaxTokenExpiration: time.Duration(cfg.Auth.MaxTokenExpiration),
@@ -238,10 +251,14 @@ func (s *Server) Serve(ctx context.Context) error {
 	bgCtx, stop := context.WithCancel(context.Background())
 	s.stopBG = stop
 	s.Store.Listen(bgCtx)
-	s.bg.Add(1)
+	s.bg.Add(2)
 	go func() {
 		defer s.bg.Done()
 		s.Credentials.Run(bgCtx)
+	}()
+	go func() {
+		defer s.bg.Done()
+		s.Identity.Run(bgCtx, time.Duration(s.cfg.Auth.LastUsedFlush))
 	}()
 	s.log.Info("listening", "url", s.cfg.PublicURL, "addr", s.Addr(),
 		"database", string(s.Store.Dialect()), "version", s.build.Version)

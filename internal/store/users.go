@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"time"
 
@@ -47,27 +48,45 @@ func (s *Store) Workspaces(ctx context.Context) ([]identity.Workspace, error) {
 }
 
 const userColumns = `id, workspace_id, email, name, given_name, family_name, avatar, role, status,
-	password_hash, created_in_version, created_at, updated_at`
+	password_hash, created_in_version, created_at, updated_at, kind, allow_impersonation,
+	last_login_at, last_login_method, last_ui_at, removed_at`
 
 func scanUser(sc interface{ Scan(...any) error }) (identity.User, error) {
 	var u identity.User
 	var email sql.NullString
-	var role, status string
+	var role, status, kind string
 	var created, updated int64
+	var impersonate int
+	var login, ui, removed sql.NullInt64
 	err := sc.Scan(&u.ID, &u.WorkspaceID, &email, &u.Name, &u.GivenName, &u.FamilyName,
-		&u.Avatar, &role, &status, &u.PasswordHash, &u.CreatedInVersion, &created, &updated)
+		&u.Avatar, &role, &status, &u.PasswordHash, &u.CreatedInVersion, &created, &updated,
+		&kind, &impersonate, &login, &u.LastLoginMethod, &ui, &removed)
 	u.Email, u.Role, u.Status = email.String, identity.Role(role), identity.Status(status)
 	u.CreatedAt, u.UpdatedAt = fromMicro(created), fromMicro(updated)
+	u.Kind, u.AllowImpersonation = identity.Kind(kind), impersonate != 0
+	u.LastLoginAt, u.LastUIAt, u.RemovedAt = fromNullMicro(login), fromNullMicro(ui),
+		fromNullMicro(removed)
 	return u, err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // CreateUser inserts a user; a taken e-mail is a Conflict.
 func (s *Store) CreateUser(ctx context.Context, u identity.User) error {
+	if u.Kind == "" {
+		u.Kind = identity.KindPerson
+	}
 	_, err := s.exec(ctx, "INSERT INTO users ("+userColumns+
-		") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		u.ID, u.WorkspaceID, nullString(u.Email), u.Name, u.GivenName, u.FamilyName, u.Avatar,
 		string(u.Role), string(u.Status), u.PasswordHash, u.CreatedInVersion,
-		micro(u.CreatedAt), micro(u.UpdatedAt))
+		micro(u.CreatedAt), micro(u.UpdatedAt), string(u.Kind), boolInt(u.AllowImpersonation),
+		nullMicro(u.LastLoginAt), u.LastLoginMethod, nullMicro(u.LastUIAt), nullMicro(u.RemovedAt))
 	return err
 }
 
@@ -98,10 +117,12 @@ func (s *Store) UpdateUser(ctx context.Context, workspaceID, id string,
 			return err
 		}
 		_, err = s.exec(ctx, `UPDATE users SET email = ?, name = ?, given_name = ?,
-			family_name = ?, avatar = ?, role = ?, status = ?, password_hash = ?, updated_at = ?
+			family_name = ?, avatar = ?, role = ?, status = ?, password_hash = ?, updated_at = ?,
+			allow_impersonation = ?, removed_at = ?
 			WHERE workspace_id = ? AND id = ?`,
 			nullString(u.Email), u.Name, u.GivenName, u.FamilyName, u.Avatar, string(u.Role),
-			string(u.Status), u.PasswordHash, micro(u.UpdatedAt), workspaceID, id)
+			string(u.Status), u.PasswordHash, micro(u.UpdatedAt), boolInt(u.AllowImpersonation),
+			nullMicro(u.RemovedAt), workspaceID, id)
 		out = u
 		return err
 	})
@@ -117,19 +138,8 @@ var userOrders = map[string]string{
 // Users lists a workspace's users.
 func (s *Store) Users(ctx context.Context, workspaceID string, f identity.UserFilter) (
 	[]identity.User, error) {
-	q := "SELECT " + userColumns + " FROM users WHERE workspace_id = ?"
-	args := []any{workspaceID}
-	if len(f.IDs) > 0 {
-		q += " AND id IN (" + placeholders(len(f.IDs)) + ")"
-		for _, id := range f.IDs {
-			args = append(args, id)
-		}
-	}
-	if f.NameLike != "" {
-		q += " AND (LOWER(name) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(email, '')) LIKE ? ESCAPE '\\')"
-		like := "%" + escapeLike(strings.ToLower(f.NameLike)) + "%"
-		args = append(args, like, like)
-	}
+	where, args := userWhere(workspaceID, f)
+	q := "SELECT " + userColumns + " FROM users" + where
 	order, ok := userOrders[f.OrderBy]
 	if !ok {
 		order = userOrders["name"]
@@ -153,6 +163,139 @@ func (s *Store) Users(ctx context.Context, workspaceID string, f identity.UserFi
 		out = append(out, u)
 	}
 	return out, rows.Err()
+}
+
+// CountFilteredUsers counts the users Users would list without paging.
+func (s *Store) CountFilteredUsers(ctx context.Context, workspaceID string,
+	f identity.UserFilter) (int, error) {
+	where, args := userWhere(workspaceID, f)
+	var n int
+	err := s.queryRow(ctx, "SELECT COUNT(*) FROM users"+where, args...).Scan(&n)
+	return n, mapErr(err)
+}
+
+func userWhere(workspaceID string, f identity.UserFilter) (string, []any) {
+	q := " WHERE workspace_id = ?"
+	args := []any{workspaceID}
+	if len(f.IDs) > 0 {
+		q += " AND id IN (" + placeholders(len(f.IDs)) + ")"
+		for _, id := range f.IDs {
+			args = append(args, id)
+		}
+	}
+	if f.Kind != "" {
+		q += " AND kind = ?"
+		args = append(args, string(f.Kind))
+	}
+	if len(f.Statuses) > 0 {
+		q += " AND status IN (" + placeholders(len(f.Statuses)) + ")"
+		for _, st := range f.Statuses {
+			args = append(args, string(st))
+		}
+	}
+	if f.NameLike != "" {
+		q += " AND (LOWER(name) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(email, '')) LIKE ? ESCAPE '\\'" +
+			" OR id = ?)"
+		like := "%" + escapeLike(strings.ToLower(f.NameLike)) + "%"
+		args = append(args, like, like, strings.ToLower(f.NameLike))
+	}
+	return q, args
+}
+
+// RecordActivity writes batched sign-in and UI activity times, never moving one backwards.
+func (s *Store) RecordActivity(ctx context.Context, batch []identity.Activity) error {
+	return s.InTx(ctx, func(ctx context.Context) error {
+		for _, a := range batch {
+			if !a.LoginAt.IsZero() {
+				_, err := s.exec(ctx, `UPDATE users SET last_login_at = ?, last_login_method = ?
+					WHERE workspace_id = ? AND id = ? AND (last_login_at IS NULL OR last_login_at < ?)`,
+					micro(a.LoginAt), a.LoginMethod, a.WorkspaceID, a.UserID, micro(a.LoginAt))
+				if err != nil {
+					return err
+				}
+			}
+			if !a.UIAt.IsZero() {
+				_, err := s.exec(ctx, `UPDATE users SET last_ui_at = ?
+					WHERE workspace_id = ? AND id = ? AND (last_ui_at IS NULL OR last_ui_at < ?)`,
+					micro(a.UIAt), a.WorkspaceID, a.UserID, micro(a.UIAt))
+				if err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// LastCredentialUse returns, per user, the latest use of any of their key pairs.
+func (s *Store) LastCredentialUse(ctx context.Context, workspaceID string, userIDs []string) (
+	map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	err := s.perUser(ctx, `SELECT user_id, MAX(last_used_at) FROM credentials
+		WHERE workspace_id = ? AND last_used_at IS NOT NULL AND user_id IN (%s) GROUP BY user_id`,
+		workspaceID, userIDs, func(id string, v int64) { out[id] = fromMicro(v) })
+	return out, err
+}
+
+// CredentialCounts returns, per user, how many key pairs they hold.
+func (s *Store) CredentialCounts(ctx context.Context, workspaceID string, userIDs []string) (
+	map[string]int, error) {
+	out := map[string]int{}
+	err := s.perUser(ctx, `SELECT user_id, COUNT(*) FROM credentials
+		WHERE workspace_id = ? AND user_id IN (%s) GROUP BY user_id`,
+		workspaceID, userIDs, func(id string, v int64) { out[id] = int(v) })
+	return out, err
+}
+
+func (s *Store) perUser(ctx context.Context, q, workspaceID string, userIDs []string,
+	fn func(string, int64)) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
+	args := []any{workspaceID}
+	for _, id := range userIDs {
+		args = append(args, id)
+	}
+	rows, err := s.query(ctx, fmt.Sprintf(q, placeholders(len(userIDs))), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var v int64
+		if err := rows.Scan(&id, &v); err != nil {
+			return err
+		}
+		fn(id, v)
+	}
+	return rows.Err()
+}
+
+// DeleteCredentialsOf removes every key pair of a user and returns their access keys.
+func (s *Store) DeleteCredentialsOf(ctx context.Context, workspaceID, userID string) (
+	[]string, error) {
+	var keys []string
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		rows, err := s.query(ctx, `SELECT access_key FROM credentials
+			WHERE workspace_id = ? AND user_id = ?`, workspaceID, userID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return err
+			}
+			keys = append(keys, k)
+		}
+		rows.Close()
+		_, err = s.exec(ctx, "DELETE FROM credentials WHERE workspace_id = ? AND user_id = ?",
+			workspaceID, userID)
+		return err
+	})
+	return keys, err
 }
 
 func escapeLike(s string) string {

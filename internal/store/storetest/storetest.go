@@ -117,6 +117,11 @@ func Run(t *testing.T, open Opener) {
 		{"TxRollback", testTxRollback},
 		{"PublishAfterCommit", testPublishAfterCommit},
 		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"Groups", testGroups},
+		{"Invitations", testInvitations},
+		{"WorkspaceSettings", testWorkspaceSettings},
+		{"ActivityAndCredentialSummaries", testActivity},
+		{"UserFilters", testUserFilters},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -142,7 +147,7 @@ func seed(t *testing.T, s *store.Store) (identity.Workspace, identity.User) {
 func newUser(ws, name, email string) identity.User {
 	return identity.User{ID: secret.ID(), WorkspaceID: ws, Email: email, Name: name,
 		Role: identity.RoleUser, Status: identity.StatusActive, PasswordHash: "h",
-		CreatedInVersion: "test", CreatedAt: t0, UpdatedAt: t0}
+		CreatedInVersion: "test", CreatedAt: t0, UpdatedAt: t0, Kind: identity.KindPerson}
 }
 
 func mustKind(t *testing.T, err error, kind apperr.Kind, what string) {
@@ -512,5 +517,166 @@ func testConcurrentUpdates(t *testing.T, s *store.Store) {
 	got, _ := s.User(ctx, ws.ID, u.ID)
 	if len(got.Avatar) != n {
 		t.Fatalf("after %d concurrent appends avatar has %d chars: lost updates", n, len(got.Avatar))
+	}
+}
+
+func testGroups(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	ws, u := seed(t, s)
+	g := identity.Group{ID: secret.ID(), WorkspaceID: ws.ID, Name: "Vision", Kind: identity.GroupCustom,
+		CreatedAt: t0, UpdatedAt: t0}
+	if err := s.CreateGroup(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	dup := g
+	dup.ID, dup.Name = secret.ID(), "vision"
+	mustKind(t, s.CreateGroup(ctx, dup), apperr.Conflict, "group name differing in case")
+	got, err := s.Group(ctx, ws.ID, g.ID)
+	if err != nil || got != g {
+		t.Fatalf("Group:\n got %+v\nwant %+v (%v)", got, g, err)
+	}
+	if _, err := s.Group(ctx, "other", g.ID); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("group visible from another workspace: %v", err)
+	}
+	other := newUser(ws.ID, "Bo", "bo@example.com")
+	s.CreateUser(ctx, other)
+	if err := s.SetGroupMembers(ctx, ws.ID, g.ID, []string{u.ID, other.ID}); err != nil {
+		t.Fatal(err)
+	}
+	s.AddGroupMember(ctx, ws.ID, g.ID, u.ID) // twice is harmless
+	members, _ := s.GroupMembers(ctx, ws.ID)
+	if len(members[g.ID]) != 2 {
+		t.Fatalf("members = %v", members)
+	}
+	if err := s.AddGroupMember(ctx, ws.ID, g.ID, "missing-user"); err == nil {
+		t.Fatal("a missing user became a member")
+	}
+	s.RemoveGroupMember(ctx, ws.ID, g.ID, other.ID)
+	if gs, _ := s.UserGroups(ctx, ws.ID, other.ID); len(gs) != 0 {
+		t.Fatalf("removed member still in %v", gs)
+	}
+	if gs, _ := s.UserGroups(ctx, ws.ID, u.ID); len(gs) != 1 || gs[0] != g.ID {
+		t.Fatalf("UserGroups = %v", gs)
+	}
+	upd, err := s.UpdateGroup(ctx, ws.ID, g.ID, func(x *identity.Group) error {
+		x.Description = "team"
+		return nil
+	})
+	if err != nil || upd.Description != "team" {
+		t.Fatalf("UpdateGroup = %+v, %v", upd, err)
+	}
+	if err := s.DeleteGroup(ctx, ws.ID, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if gs, _ := s.UserGroups(ctx, ws.ID, u.ID); len(gs) != 0 {
+		t.Fatalf("memberships outlived their group: %v", gs)
+	}
+	mustKind(t, s.DeleteGroup(ctx, ws.ID, g.ID), apperr.NotFound, "delete twice")
+}
+
+func testInvitations(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	ws, u := seed(t, s)
+	inv := identity.Invitation{ID: secret.ID(), WorkspaceID: ws.ID, UserID: u.ID,
+		Email: u.Email, Role: identity.RoleUser, TokenHash: "th", InvitedBy: "x",
+		CreatedAt: t0, ExpiresAt: t0.Add(7 * 24 * time.Hour)}
+	if err := s.CreateInvitation(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.InvitationByToken(ctx, "th")
+	if err != nil || got != inv {
+		t.Fatalf("InvitationByToken:\n got %+v\nwant %+v (%v)", got, inv, err)
+	}
+	list, _ := s.Invitations(ctx, ws.ID)
+	if len(list) != 1 {
+		t.Fatalf("Invitations = %v", list)
+	}
+	if err := s.DeleteInvitation(ctx, ws.ID, inv.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.InvitationByToken(ctx, "th")
+	mustKind(t, err, apperr.NotFound, "deleted invitation")
+}
+
+func testWorkspaceSettings(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	ws, _ := seed(t, s)
+	_, err := s.WorkspaceSetting(ctx, ws.ID, "k")
+	mustKind(t, err, apperr.NotFound, "missing workspace setting")
+	for _, v := range []string{"a", "b"} {
+		if err := s.PutWorkspaceSetting(ctx, ws.ID, "k", v); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.WorkspaceSetting(ctx, ws.ID, "k"); got != v {
+			t.Fatalf("setting = %q, want %q", got, v)
+		}
+	}
+}
+
+func testActivity(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	ws, u := seed(t, s)
+	err := s.RecordActivity(ctx, []identity.Activity{
+		{WorkspaceID: ws.ID, UserID: u.ID, LoginAt: t0.Add(time.Hour), LoginMethod: "password"},
+		{WorkspaceID: ws.ID, UserID: u.ID, UIAt: t0.Add(2 * time.Hour)},
+		{WorkspaceID: ws.ID, UserID: u.ID, LoginAt: t0, LoginMethod: "stale"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.User(ctx, ws.ID, u.ID)
+	if !got.LastLoginAt.Equal(t0.Add(time.Hour)) || got.LastLoginMethod != "password" ||
+		!got.LastUIAt.Equal(t0.Add(2*time.Hour)) {
+		t.Fatalf("activity = %v %q %v", got.LastLoginAt, got.LastLoginMethod, got.LastUIAt)
+	}
+	for i, used := range []time.Time{t0.Add(time.Minute), {}} {
+		c := credential.Credential{AccessKey: fmt.Sprint("K", i), WorkspaceID: ws.ID, UserID: u.ID,
+			SecretHash: "h", CreatedAt: t0, LastUsedAt: used}
+		if err := s.CreateCredential(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last, _ := s.LastCredentialUse(ctx, ws.ID, []string{u.ID, "nobody"})
+	counts, _ := s.CredentialCounts(ctx, ws.ID, []string{u.ID})
+	if !last[u.ID].Equal(t0.Add(time.Minute)) || counts[u.ID] != 2 {
+		t.Fatalf("last use %v, count %d", last[u.ID], counts[u.ID])
+	}
+	keys, err := s.DeleteCredentialsOf(ctx, ws.ID, u.ID)
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("DeleteCredentialsOf = %v, %v", keys, err)
+	}
+	if list, _ := s.Credentials(ctx, ws.ID, u.ID); len(list) != 0 {
+		t.Fatalf("credentials left: %v", list)
+	}
+}
+
+func testUserFilters(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	ws, u := seed(t, s)
+	sa := newUser(ws.ID, "ci-bot", "")
+	sa.Kind, sa.AllowImpersonation = identity.KindService, true
+	gone := newUser(ws.ID, "Gone", "gone@example.com")
+	gone.Status = identity.StatusDeactivated
+	for _, x := range []identity.User{sa, gone} {
+		if err := s.CreateUser(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	people, _ := s.Users(ctx, ws.ID, identity.UserFilter{Kind: identity.KindPerson,
+		Statuses: []identity.Status{identity.StatusActive}})
+	if len(people) != 1 || people[0].ID != u.ID {
+		t.Fatalf("active people = %v", people)
+	}
+	n, err := s.CountFilteredUsers(ctx, ws.ID, identity.UserFilter{Kind: identity.KindService})
+	if err != nil || n != 1 {
+		t.Fatalf("service accounts = %d, %v", n, err)
+	}
+	got, _ := s.User(ctx, ws.ID, sa.ID)
+	if !got.AllowImpersonation || got.Kind != identity.KindService {
+		t.Fatalf("service account round trip: %+v", got)
+	}
+	byID, _ := s.Users(ctx, ws.ID, identity.UserFilter{NameLike: u.ID})
+	if len(byID) != 1 {
+		t.Fatalf("search by id = %d", len(byID))
 	}
 }
