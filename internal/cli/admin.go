@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"text/tabwriter"
 
 	"atrium/internal/audit"
 	"atrium/internal/identity"
@@ -63,13 +64,18 @@ func readPassword(io IO, fromStdin bool) (string, bool, error) {
 
 func runUser(ctx context.Context, args []string, io IO) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: atrium user create|reset-password [flags]", errUsage)
+		return fmt.Errorf("%w: atrium user create|list|set-role|deactivate|reactivate|remove|"+
+			"reset-password [flags]", errUsage)
 	}
 	switch args[0] {
 	case "create":
 		return userCreate(ctx, args[1:], io)
 	case "reset-password":
 		return userResetPassword(ctx, args[1:], io)
+	case "list":
+		return userList(ctx, args[1:], io)
+	case "set-role", "deactivate", "reactivate", "remove":
+		return userChange(ctx, args[0], args[1:], io)
 	}
 	return fmt.Errorf("%w: unknown user command %q", errUsage, args[0])
 }
@@ -180,5 +186,115 @@ func runCredentials(ctx context.Context, args []string, io IO) error {
 	}
 	fmt.Fprintf(io.Out, "access_key: %s\nsecret_key: %s\n", created.AccessKey, created.SecretKey)
 	fmt.Fprintln(io.Err, "The secret is shown only now; store it safely.")
+	return nil
+}
+
+// asAdmin acts as the workspace's first active admin, so shell changes pass the same checks
+// (last admin, seats) as changes made in the UI; the audit log names the shell.
+func (s *shell) asAdmin(ctx context.Context) (context.Context, error) {
+	ws, err := s.svc.Identity.DefaultWorkspace(ctx)
+	if err != nil {
+		return nil, err
+	}
+	admins, err := s.st.Users(ctx, ws.ID, identity.UserFilter{Kind: identity.KindPerson,
+		Statuses: []identity.Status{identity.StatusActive}})
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range admins {
+		if u.Role == identity.RoleAdmin {
+			p, err := s.svc.Identity.Principal(ctx, ws.ID, u.ID)
+			if err != nil {
+				return nil, err
+			}
+			return identity.WithPrincipal(asShell(ctx, ws.ID), p), nil
+		}
+	}
+	return nil, fmt.Errorf("the workspace has no active admin; create one with 'atrium user create --role admin'")
+}
+
+func userList(ctx context.Context, args []string, io IO) error {
+	f := newConfigFlags("user list", io)
+	search := f.fs.String("search", "", "filter by name, e-mail or id")
+	services := f.fs.Bool("service-accounts", false, "list service accounts instead of people")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	sh, err := openShell(ctx, f, io)
+	if err != nil {
+		return err
+	}
+	defer sh.close(ctx)
+	actx, err := sh.asAdmin(ctx)
+	if err != nil {
+		return err
+	}
+	q := identity.UserQuery{Search: *search, Kind: identity.KindPerson}
+	if *services {
+		q.Kind = identity.KindService
+	}
+	page, err := sh.svc.Identity.UsersEx(actx, q)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tE-MAIL\tNAME\tROLE\tSTATUS\tLAST SIGN-IN")
+	for _, u := range page.Users {
+		last := "never"
+		if !u.LastLoginAt.IsZero() {
+			last = u.LastLoginAt.Format("2006-01-02 15:04") + " (" + u.LastLoginMethod + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Name, u.Role, u.Status, last)
+	}
+	tw.Flush()
+	fmt.Fprintf(io.Out, "%d users\n", page.Total)
+	return nil
+}
+
+func userChange(ctx context.Context, action string, args []string, io IO) error {
+	f := newConfigFlags("user "+action, io)
+	email := f.fs.String("email", "", "e-mail of the user (or use --id)")
+	id := f.fs.String("id", "", "user or service account id")
+	role := f.fs.String("role", "", "new role for set-role: admin or user")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if (*email == "") == (*id == "") {
+		return fmt.Errorf("%w: give exactly one of --email and --id", errUsage)
+	}
+	if action == "set-role" && *role == "" {
+		return fmt.Errorf("%w: --role is required", errUsage)
+	}
+	sh, err := openShell(ctx, f, io)
+	if err != nil {
+		return err
+	}
+	defer sh.close(ctx)
+	actx, err := sh.asAdmin(ctx)
+	if err != nil {
+		return err
+	}
+	target := *id
+	if *email != "" {
+		u, err := sh.svc.Identity.UserByEmail(ctx, *email)
+		if err != nil {
+			return fmt.Errorf("no user with e-mail %s", *email)
+		}
+		target = u.ID
+	}
+	switch action {
+	case "set-role":
+		err = sh.svc.Identity.SetRole(actx, target, identity.Role(*role))
+	case "deactivate":
+		err = sh.svc.Identity.Deactivate(actx, target)
+	case "reactivate":
+		err = sh.svc.Identity.Reactivate(actx, target)
+	case "remove":
+		err = sh.svc.Identity.Remove(actx, target)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Out, "%s: done for %s\n", action, target)
 	return nil
 }
