@@ -27,7 +27,7 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func newFixture(t *testing.T, st *store.Store, opts identity.Options) *fixture {
+func newFixture(t testing.TB, st *store.Store, opts identity.Options) *fixture {
 	t.Helper()
 	keys, err := secret.New(secret.Random(32))
 	if err != nil {
