@@ -213,7 +213,7 @@ func (s *Service) CreateFor(ctx context.Context, userID, label string, expiratio
 		return s.Create(ctx, label, expiration)
 	}
 	if !p.IsAdmin() {
-		return Created{}, apperr.Invalidf("Invalid user id (cannot generate token for another " +
+		return Created{}, apperr.Invalidf("Invalid user id (cannot generate token for another "+
 			"user)").WithSub(400, 301)
 	}
 	target, err := s.users.Principal(ctx, p.WorkspaceID, userID)
