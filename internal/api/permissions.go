@@ -7,6 +7,7 @@ func (a *API) permissionEndpoints() []*Endpoint {
 		{Name: "permissions.get_user_groups", Handle: a.getUserGroups},
 		{Name: "permissions.add_or_update_user_group", Handle: a.saveUserGroup},
 		{Name: "permissions.delete_user_groups", Handle: a.deleteUserGroups},
+		{Name: "permissions.set_user_groups_order", Handle: a.setUserGroupsOrder},
 	}
 }
 
@@ -84,4 +85,22 @@ func (a *API) deleteUserGroups(c *Call) (any, error) {
 		return nil, err
 	}
 	return map[string]any{"deleted": n}, nil
+}
+
+// setUserGroupsOrder is Atrium's: the admin-set order of groups, which decides the
+// precedence of group vaults (later groups win).
+func (a *API) setUserGroupsOrder(c *Call) (any, error) {
+	var req struct {
+		Groups []string `json:"groups"`
+	}
+	if err := c.Decode(&req); err != nil {
+		return nil, err
+	}
+	if len(req.Groups) == 0 {
+		return nil, missing("groups")
+	}
+	if err := a.svc.Identity.SetGroupOrder(c.Context(), req.Groups); err != nil {
+		return nil, err
+	}
+	return map[string]any{"updated": len(req.Groups)}, nil
 }

@@ -27,13 +27,20 @@ type Entry struct {
 	Details     map[string]any
 }
 
-// Filter narrows Entries.
+// Filter narrows Entries. Empty fields mean "any".
 type Filter struct {
-	Action string
-	Actor  string
-	Since  time.Time
-	Until  time.Time
-	Limit  int
+	Action       string
+	Actions      []string
+	ActionPrefix string // "vault." selects every vault operation
+	Actor        string
+	Actors       []string
+	TargetType   string
+	TargetIDs    []string
+	Since        time.Time
+	Until        time.Time
+	Limit        int
+	Offset       int
+	Ascending    bool
 }
 
 // Store appends and lists entries.

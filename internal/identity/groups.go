@@ -125,6 +125,16 @@ func (s *Service) Groups(ctx context.Context) ([]GroupView, error) {
 	return s.groupViews(ctx, p.WorkspaceID)
 }
 
+// WorkspaceGroups lists a workspace's groups in their set order, with members. It checks
+// no caller: other services use it to resolve group names and order.
+func (s *Service) WorkspaceGroups(ctx context.Context, wsID string) ([]GroupView, error) {
+	return s.groupViews(ctx, wsID)
+}
+
+// GroupTopic is published with the workspace id whenever a group is created, changed or
+// deleted.
+const GroupTopic = "group"
+
 func (s *Service) groupViews(ctx context.Context, wsID string) ([]GroupView, error) {
 	groups, err := s.store.Groups(ctx, wsID)
 	if err != nil {
@@ -249,6 +259,7 @@ func (s *Service) createGroup(ctx context.Context, p Principal, in GroupInput) (
 			return "", err
 		}
 	}
+	s.store.Publish(ctx, GroupTopic, p.WorkspaceID)
 	return g.ID, s.audit.Record(ctx, p.WorkspaceID, "group.create", "group", g.ID,
 		map[string]any{"name": g.Name, "members": memberCount(in.Members)})
 }
@@ -295,6 +306,7 @@ func (s *Service) updateGroup(ctx context.Context, p Principal, in GroupInput) e
 			return err
 		}
 	}
+	s.store.Publish(ctx, GroupTopic, p.WorkspaceID)
 	return s.audit.Record(ctx, p.WorkspaceID, "group.update", "group", g.ID,
 		map[string]any{"name": g.Name, "members": memberCount(in.Members)})
 }
@@ -436,6 +448,7 @@ func (s *Service) deleteGroup(ctx context.Context, p Principal, id string) error
 	for _, u := range members[id] {
 		s.store.Publish(ctx, Topic, u)
 	}
+	s.store.Publish(ctx, GroupTopic, p.WorkspaceID)
 	return s.audit.Record(ctx, p.WorkspaceID, "group.delete", "group", id,
 		map[string]any{"name": g.Name})
 }
@@ -465,4 +478,58 @@ func (s *Service) BuiltinGroup(ctx context.Context, wsID string, kind GroupKind)
 		return g.ID, nil
 	}
 	return "", apperr.NotFoundf("built-in group %s missing", kind)
+}
+
+// SetGroupOrder sets the admin-set order of groups (it decides the precedence of group
+// vaults); groups not listed keep their relative order after the listed ones. Admins only.
+func (s *Service) SetGroupOrder(ctx context.Context, ids []string) error {
+	p, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	if err := requireAdmin(p); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(ctx context.Context) error {
+		groups, err := s.store.Groups(ctx, p.WorkspaceID)
+		if err != nil {
+			return err
+		}
+		pos := map[string]int{}
+		for i, id := range dedupe(ids) {
+			pos[id] = i
+		}
+		for id := range pos {
+			if !containsGroup(groups, id) {
+				return apperr.Invalidf("Invalid group id %s", id).WithSub(400, 12)
+			}
+		}
+		next := len(pos)
+		for _, g := range groups {
+			want, listed := pos[g.ID]
+			if !listed {
+				want = next
+				next++
+			}
+			_, err := s.store.UpdateGroup(ctx, p.WorkspaceID, g.ID, func(x *Group) error {
+				x.Position, x.UpdatedAt = want, s.now()
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		s.store.Publish(ctx, GroupTopic, p.WorkspaceID)
+		return s.audit.Record(ctx, p.WorkspaceID, "group.reorder", "workspace", p.WorkspaceID,
+			map[string]any{"groups": ids})
+	})
+}
+
+func containsGroup(groups []Group, id string) bool {
+	for _, g := range groups {
+		if g.ID == id {
+			return true
+		}
+	}
+	return false
 }

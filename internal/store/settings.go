@@ -40,12 +40,30 @@ func (s *Store) AuditEntries(ctx context.Context, workspaceID string, f audit.Fi
 		address, request_id, details FROM audit_log WHERE workspace_id = ?`
 	args := []any{workspaceID}
 	if f.Action != "" {
-		q += " AND action = ?"
-		args = append(args, f.Action)
+		f.Actions = append(f.Actions, f.Action)
 	}
 	if f.Actor != "" {
-		q += " AND actor_id = ?"
-		args = append(args, f.Actor)
+		f.Actors = append(f.Actors, f.Actor)
+	}
+	in := func(col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		q += " AND " + col + " IN (" + placeholders(len(vals)) + ")"
+		for _, v := range vals {
+			args = append(args, v)
+		}
+	}
+	in("action", f.Actions)
+	in("actor_id", f.Actors)
+	in("target_id", f.TargetIDs)
+	if f.ActionPrefix != "" {
+		q += " AND action LIKE ? ESCAPE '\\'"
+		args = append(args, escapeLike(f.ActionPrefix)+"%")
+	}
+	if f.TargetType != "" {
+		q += " AND target_type = ?"
+		args = append(args, f.TargetType)
 	}
 	if !f.Since.IsZero() {
 		q += " AND at >= ?"
@@ -59,8 +77,12 @@ func (s *Store) AuditEntries(ctx context.Context, workspaceID string, f audit.Fi
 	if limit <= 0 || limit > 10000 {
 		limit = 1000
 	}
-	q += " ORDER BY id DESC LIMIT ?"
-	args = append(args, limit)
+	order := " ORDER BY id DESC"
+	if f.Ascending {
+		order = " ORDER BY id"
+	}
+	q += order + " LIMIT ? OFFSET ?"
+	args = append(args, limit, max(f.Offset, 0))
 	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
