@@ -22,6 +22,7 @@ import (
 	"atrium/internal/audit"
 	"atrium/internal/credential"
 	"atrium/internal/identity"
+	"atrium/internal/registry"
 	"atrium/internal/secret"
 )
 
@@ -59,6 +60,7 @@ type Options struct {
 type Services struct {
 	Identity    *identity.Service
 	Credentials *credential.Service
+	Registry    *registry.Service
 }
 
 // API is the ClearML JSON API handler.
@@ -81,7 +83,8 @@ func New(svc Services, log *slog.Logger, metrics *Metrics, opts Options,
 	a.maxVer, _ = parseVersion(opts.APIVersion)
 	a.origin = originOf(opts.PublicURL)
 	for _, group := range [][]*Endpoint{a.authEndpoints(), a.loginEndpoints(),
-		a.userEndpoints(), a.serverEndpoints(), a.adminEndpoints(), a.permissionEndpoints()} {
+		a.userEndpoints(), a.serverEndpoints(), a.adminEndpoints(), a.permissionEndpoints(),
+		a.registryEndpoints()} {
 		for _, e := range group {
 			a.endpoints[e.Name] = e
 		}

@@ -24,6 +24,7 @@ import (
 	"atrium/internal/credential"
 	"atrium/internal/identity"
 	"atrium/internal/mail"
+	"atrium/internal/registry"
 	"atrium/internal/secret"
 	"atrium/internal/store"
 	"atrium/internal/web"
@@ -45,6 +46,7 @@ type Server struct {
 	Identity    *identity.Service
 	Credentials *credential.Service
 	Audit       *audit.Log
+	Registry    *registry.Service
 	keys        *secret.Keyring
 
 	listener net.Listener
@@ -110,6 +112,7 @@ type Services struct {
 	Credentials *credential.Service
 	Audit       *audit.Log
 	Keys        *secret.Keyring
+	Registry    *registry.Service
 }
 
 // NewServices builds the domain services over st.
@@ -158,7 +161,9 @@ func NewServices(ctx context.Context, cfg config.Config, st *store.Store, log *s
 		}
 		creds.OnChange(c.Topic, c.ID)
 	})
-	return Services{Identity: ids, Credentials: creds, Audit: auditLog, Keys: keys}, nil
+	reg := registry.New(st, auditLog, now, log, registry.Options{})
+	return Services{Identity: ids, Credentials: creds, Audit: auditLog, Keys: keys,
+		Registry: reg}, nil
 }
 
 func (s *Server) buildServices(ctx context.Context) error {
@@ -167,6 +172,7 @@ func (s *Server) buildServices(ctx context.Context) error {
 		return err
 	}
 	s.Identity, s.Credentials, s.Audit, s.keys = svc.Identity, svc.Credentials, svc.Audit, svc.Keys
+	s.Registry = svc.Registry
 	ws, generated, err := s.Identity.Bootstrap(ctx, s.cfg.AdminEmail, s.cfg.AdminPassword)
 	if err != nil {
 		return err
@@ -195,7 +201,8 @@ func (s *Server) buildHTTP() error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(
 		collectors.ProcessCollectorOpts{}))
 	secure := strings.HasPrefix(s.cfg.PublicURL, "https://")
-	apiHandler := api.New(api.Services{Identity: s.Identity, Credentials: s.Credentials},
+	apiHandler := api.New(api.Services{Identity: s.Identity, Credentials: s.Credentials,
+		Registry: s.Registry},
 		s.log, api.NewMetrics(reg), api.Options{
 			APIVersion: s.cfg.Compat.APIVersion, ServerVersion: s.cfg.Compat.ServerVersion,
 			Version: s.build.Version, Commit: s.build.Commit, PublicURL: s.cfg.PublicURL,
