@@ -1,10 +1,18 @@
 // Package web serves Atrium's HTML UI: the sign-in page and the Settings pages, rendered on
 // the server from typed view models and calling the same services as the API.
+//
+// Every page works without JavaScript: forms POST, then redirect to a GET (or re-render with
+// the error next to the field and status 400). One small script only enhances: copy buttons,
+// auto-saving switches, <dialog> confirmations and inline edit toggles.
 package web
 
 import (
+	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"time"
 
 	"atrium/internal/credential"
 	"atrium/internal/identity"
@@ -20,7 +28,10 @@ type Services struct {
 
 // Options configures the UI.
 type Options struct {
-	PublicURL     string
+	// PublicURL is the URL clients reach the server at; its origin is the only one trusted
+	// on state-changing requests, and it is the host in the clearml.conf snippets.
+	PublicURL string
+	// SecureCookies marks cookies Secure (the public URL is https).
 	SecureCookies bool
 	Version       string
 	APIVersion    string
@@ -29,22 +40,88 @@ type Options struct {
 
 // Web is the UI handler set.
 type Web struct {
-	svc  Services
-	log  *slog.Logger
-	opts Options
+	svc      Services
+	log      *slog.Logger
+	opts     Options
+	origin   string
+	pages    map[string]*template.Template
+	assets   *assets
+	sections []section
+	now      func() time.Time
 }
 
 // New parses templates and prepares assets; it fails fast on a broken template.
 func New(svc Services, log *slog.Logger, opts Options) (*Web, error) {
-	return &Web{svc: svc, log: log, opts: opts}, nil
+	a, err := loadAssets()
+	if err != nil {
+		return nil, fmt.Errorf("web assets: %w", err)
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, fmt.Errorf("web templates: %w", err)
+	}
+	return &Web{svc: svc, log: log, opts: opts, origin: originOf(opts.PublicURL), pages: pages,
+		assets: a, sections: settingsSections(), now: time.Now}, nil
 }
 
-// Mount registers the UI routes on mux.
-func (w *Web) Mount(mux *http.ServeMux) {
-	mux.HandleFunc("GET /login", func(rw http.ResponseWriter, r *http.Request) {
-		rw.Write([]byte(`<form method="post"><input name="email"><input type="password" name="password"></form>`))
-	})
-	mux.HandleFunc("GET /settings/", func(rw http.ResponseWriter, r *http.Request) {
-		http.Redirect(rw, r, "/login", http.StatusSeeOther)
-	})
+// originOf returns scheme://host of a URL, or "" when it has neither.
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
+
+// route is one UI pattern and its handler.
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// Mount registers the UI routes on mux. It registers exact paths and the /settings/ and
+// /static/ subtrees only: the catch-all "/" belongs to the JSON API.
+func (w *Web) Mount(mux *http.ServeMux) {
+	for _, rt := range w.routes() {
+		mux.Handle(rt.pattern, w.secure(rt.handler))
+	}
+}
+
+func (w *Web) routes() []route {
+	toProfile := http.RedirectHandler(pathProfile, http.StatusSeeOther)
+	cred := "/settings/workspace/credentials/{key}"
+	return []route{
+		{"GET /{$}", toProfile},
+		{"GET /login", http.HandlerFunc(w.loginPage)},
+		{"POST /login", http.HandlerFunc(w.login)},
+		{"GET /logout", w.page(w.logoutPage)},
+		{"POST /logout", w.action(w.logout)},
+		{"GET /settings", toProfile},
+		{"GET /settings/{$}", toProfile},
+		{"/settings/", w.page(w.notFound)},
+		{"GET " + pathProfile, w.page(w.profilePage)},
+		{"POST " + pathProfile + "/name", w.action(w.saveName)},
+		{"POST " + pathProfile + "/password", w.action(w.changePassword)},
+		{"GET " + pathConfiguration, w.page(w.configurationPage)},
+		{"POST " + pathConfiguration + "/preferences", w.action(w.savePreferences)},
+		{"POST " + pathConfiguration + "/redacted-arguments", w.action(w.saveRedacted)},
+		{"POST " + pathConfiguration + "/cloud-access", w.action(w.saveCloudAccess)},
+		{"GET " + pathWorkspace, w.page(w.workspacePage)},
+		{"POST " + pathWorkspace + "/credentials", w.action(w.createCredentials)},
+		{"POST " + cred + "/label", w.action(w.editLabel)},
+		{"GET " + cred + "/revoke", w.page(w.revokePage)},
+		{"POST " + cred + "/revoke", w.action(w.revoke)},
+		{"GET " + cred + "/rotate", w.page(w.rotatePage)},
+		{"POST " + cred + "/rotate", w.action(w.rotate)},
+		{"GET /static/{hash}/{name}", http.HandlerFunc(w.assets.serve)},
+		{"/static/", http.NotFoundHandler()},
+	}
+}
+
+// Paths of the built Settings pages.
+const (
+	pathLogin         = "/login"
+	pathProfile       = "/settings/profile"
+	pathConfiguration = "/settings/configuration"
+	pathWorkspace     = "/settings/workspace"
+)
