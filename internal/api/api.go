@@ -5,6 +5,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -17,6 +18,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"atrium/internal/apperr"
 	"atrium/internal/audit"
@@ -276,7 +278,7 @@ func (a *API) readBody(c *Call) error {
 		c.Lines, err = splitLines(body)
 		return err
 	}
-	c.rawBody = body
+	c.rawBody = bytes.TrimSpace(body)
 	var m map[string]any
 	if isForm(c.R) {
 		vals, err := url.ParseQuery(string(body))
@@ -430,7 +432,7 @@ func (a *API) basic(c *Call, value string) error {
 	if err != nil {
 		return apperr.Unauthenticatedf("Unauthorized (malformed credentials)").WithSub(401, 21)
 	}
-	user, pass, ok := strings.Cut(latin1(raw), ":")
+	user, pass, ok := strings.Cut(basicText(raw), ":")
 	if !ok {
 		return apperr.Unauthenticatedf("Unauthorized (malformed credentials)").WithSub(401, 21)
 	}
@@ -464,6 +466,15 @@ func (a *API) basic(c *Call, value string) error {
 	}
 	c.Principal, c.Authed = p, true
 	return nil
+}
+
+// basicText decodes a Basic payload: UTF-8 when the bytes are valid UTF-8 (curl, browsers),
+// otherwise latin-1 (python-requests, which ClearML's clients use).
+func basicText(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return latin1(b)
 }
 
 func latin1(b []byte) string {

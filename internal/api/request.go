@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -31,6 +32,9 @@ func parsePath(path string) (version, name string, err error) {
 	if v, rest, ok := strings.Cut(p, "/"); ok {
 		if !isVersionSegment(v) {
 			return "", "", invalidPath(path)
+		}
+		if _, err := parseVersion(v[1:]); err != nil {
+			return "", "", apperr.Invalidf("Request path has invalid version").WithSub(400, 2)
 		}
 		version, p = v[1:], rest
 	}
@@ -116,7 +120,7 @@ func decodeObject(body []byte) (map[string]any, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, malformed(err)
 	}
-	if dec.More() {
+	if rest := bytes.TrimSpace(body[dec.InputOffset():]); len(rest) > 0 {
 		return nil, malformed(errors.New("trailing data after the JSON object"))
 	}
 	if m == nil {
@@ -142,7 +146,13 @@ func malformed(err error) error {
 // repeated keys or keys ending in "[]" become lists, true/false become booleans, and digit
 // strings become numbers. Query values win over body values.
 func mergeQuery(body map[string]any, q url.Values) {
-	for rawKey, vals := range q {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // a deterministic outcome when keys collide ("a" and "a.b")
+	for _, rawKey := range keys {
+		vals := q[rawKey]
 		key, forceList := strings.CutSuffix(rawKey, "[]")
 		if key == "" {
 			continue

@@ -34,6 +34,15 @@ type userJSON struct {
 	CreatedInVersion string `json:"created_in_version,omitempty"`
 }
 
+// userFor renders a user for the caller: e-mail and role only for admins and oneself.
+func userFor(p identity.Principal, u identity.User) userJSON {
+	out := userOut(u)
+	if !p.IsAdmin() && p.UserID != u.ID {
+		out.Email, out.Role = "", ""
+	}
+	return out
+}
+
 func userOut(u identity.User) userJSON {
 	return userJSON{ID: u.ID, Name: u.Name, GivenName: u.GivenName, FamilyName: u.FamilyName,
 		Avatar: u.Avatar, Email: u.Email, Company: u.WorkspaceID, Role: string(u.Role),
@@ -89,7 +98,7 @@ func (a *API) getUserByID(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"user": userOut(u)}, nil
+	return map[string]any{"user": userFor(c.Principal, u)}, nil
 }
 
 const maxPageSize = 500
@@ -132,7 +141,7 @@ func (a *API) getAllUsers(c *Call) (any, error) {
 		if pattern != nil && !pattern.MatchString(u.Name) {
 			continue
 		}
-		out = append(out, userOut(u))
+		out = append(out, userFor(c.Principal, u))
 	}
 	if pattern != nil && size > 0 {
 		out = pageSlice(out, page, size)

@@ -283,7 +283,7 @@ func (s *Service) expiry(expiration *int64) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	sec := *expiration
-	if sec < 0 || (max > 0 && time.Duration(sec)*time.Second > max) || sec > 100*365*86400 {
+	if sec < 0 || sec > 100*365*86400 || (max > 0 && sec > int64(max/time.Second)) {
 		limit := "a positive number of seconds"
 		if max > 0 {
 			limit = "between 1 and " + strconv.FormatInt(int64(max/time.Second), 10)
@@ -304,7 +304,7 @@ func (s *Service) create(ctx context.Context, p identity.Principal, label string
 	if err != nil {
 		return Created{}, err
 	}
-	if len(existing) >= limit {
+	if countsTowardLimit(existing, s.now()) >= limit {
 		return Created{}, apperr.Invalidf("Validation error (the limit of %d credentials per "+
 			"user is reached; revoke one first)", s.opts.MaxPerUser).WithSub(400, 12)
 	}
@@ -327,6 +327,24 @@ func (s *Service) create(ctx context.Context, p identity.Principal, label string
 		return Created{}, err
 	}
 	return Created{View: view(c), SecretKey: sec}, nil
+}
+
+// countsTowardLimit counts the pairs that hold a place under the per-user limit: those not
+// expired and not already replaced by a successor (a rotated pair in its grace period).
+func countsTowardLimit(list []Credential, now time.Time) int {
+	replaced := map[string]bool{}
+	for _, c := range list {
+		if c.SuccessorOf != "" {
+			replaced[c.SuccessorOf] = true
+		}
+	}
+	n := 0
+	for _, c := range list {
+		if !c.Expired(now) && !replaced[c.AccessKey] {
+			n++
+		}
+	}
+	return n
 }
 
 func view(c Credential) View {
@@ -458,7 +476,7 @@ func (s *Service) Rotate(ctx context.Context, accessKey string, grace time.Durat
 		if err != nil {
 			return err
 		}
-		// The old pair is on its way out, so it does not count against the limit.
+		// The old pair is on its way out: once it has a successor it no longer counts.
 		out, err = s.create(ctx, p, old.Label, exp, accessKey, s.opts.MaxPerUser+1)
 		if err != nil {
 			return err

@@ -27,6 +27,8 @@ type Claims struct {
 	FeatureSet    string        `json:"feature_set"`
 	// Impersonator is the real caller's user id when the token acts as another user.
 	Impersonator string `json:"impersonator,omitempty"`
+	// ActAs marks X-ClearML-Act-As tokens: the user's identity with the impersonator's role.
+	ActAs bool `json:"act_as,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -82,6 +84,7 @@ func (s *Service) issue(p identity.Principal, ttl time.Duration) (Token, error) 
 		ServerBuild:   "",
 		FeatureSet:    s.featureSet(),
 		Impersonator:  p.ImpersonatorID,
+		ActAs:         p.ActAs,
 	}
 	c.IssuedAt = jwt.NewNumericDate(now)
 	if ttl > 0 {
@@ -132,11 +135,13 @@ func (s *Service) parse(raw string) (Claims, error) {
 
 func (s *Service) verify(raw string) (Claims, error) {
 	var c Claims
-	_, err := s.parser.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) {
+	tok, err := s.parser.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) {
 		return s.signingKey, nil
 	})
 	switch {
 	case err == nil:
+	case tok != nil && tok.Method != nil && tok.Method.Alg() != "HS256":
+		return Claims{}, tokenError("jwt invalid key error")
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return Claims{}, apperr.Unauthenticatedf("Invalid token (invalid jwt token): "+
 			"reason=Signature has expired").WithSub(401, 30)
@@ -170,9 +175,35 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (identity.Princi
 	if err != nil {
 		return identity.Principal{}, Claims{}, err
 	}
+	if c.Impersonator != "" {
+		if p, err = s.impersonated(ctx, c, p); err != nil {
+			return identity.Principal{}, Claims{}, err
+		}
+	}
 	p.SessionID = c.SessionID
-	p.ImpersonatorID = c.Impersonator
 	return p, c, nil
+}
+
+// impersonated re-checks, on every use of an impersonation token, that the real caller may
+// still act as the user: a deactivated admin's tokens die with them.
+func (s *Service) impersonated(ctx context.Context, c Claims, target identity.Principal) (
+	identity.Principal, error) {
+	by, err := s.users.Principal(ctx, c.Identity.Company, c.Impersonator)
+	if err != nil {
+		return identity.Principal{}, tokenError("impersonating user is not active")
+	}
+	mayImpersonate := by.IsAdmin() || (by.Kind == identity.KindService && by.AllowImpersonation &&
+		!target.IsAdmin() && target.Kind != identity.KindService)
+	if !mayImpersonate {
+		return identity.Principal{}, tokenError("impersonation no longer allowed")
+	}
+	target.ImpersonatorID = by.UserID
+	if c.ActAs {
+		target.ActAs = true
+		target.Role = by.Role
+		target.Name = by.Name + " (acting as " + target.Name + ")"
+	}
+	return target, nil
 }
 
 // Login issues a token for p. expiration overrides the default lifetime; it must not exceed
@@ -180,7 +211,8 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (identity.Princi
 func (s *Service) Login(p identity.Principal, expiration *int64) (Token, error) {
 	ttl := s.opts.TokenExpiration
 	if expiration != nil {
-		if *expiration < 0 || time.Duration(*expiration)*time.Second > s.opts.MaxTokenExpiration {
+		maxSec := int64(s.opts.MaxTokenExpiration / time.Second)
+		if *expiration < 0 || *expiration > maxSec {
 			return Token{}, apperr.Invalidf("Validation error (expiration_sec must be between 0 "+
 				"and %d)", int64(s.opts.MaxTokenExpiration/time.Second)).WithSub(400, 12)
 		}

@@ -508,6 +508,7 @@ func (s *Service) Impersonate(ctx context.Context, by Principal, targetID string
 		return deny("a service account may only act as people who are not admins")
 	}
 	if actAs {
+		target.ActAs = true
 		target.Role = by.Role
 		target.Name = by.Name + " (acting as " + target.Name + ")"
 	}

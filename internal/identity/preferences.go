@@ -3,6 +3,7 @@ package identity
 import (
 	"encoding/json"
 	"reflect"
+	"sort"
 	"strings"
 
 	"atrium/internal/apperr"
@@ -23,8 +24,13 @@ func ApplyPreferences(doc map[string]any, update map[string]any) (map[string]any
 		}
 	}
 	next := deepCopy(doc).(map[string]any)
-	for key, value := range update {
-		if err := setPath(next, strings.Split(key, "."), value); err != nil {
+	keys := make([]string, 0, len(update))
+	for k := range update {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // "a" before "a.b": overlapping keys always resolve the same way
+	for _, key := range keys {
+		if err := setPath(next, strings.Split(key, "."), update[key]); err != nil {
 			return nil, false, err
 		}
 	}

@@ -17,6 +17,8 @@ type Principal struct {
 	Role          Role
 	// ImpersonatorID is the real caller when a session acts as another user.
 	ImpersonatorID string
+	// ActAs is set when the session has the user's identity but the impersonator's role.
+	ActAs bool
 	// SessionID is the token session, empty for Basic credentials.
 	SessionID string
 	// AccessKey is the API key used, empty for tokens and passwords.
