@@ -26,6 +26,7 @@ import (
 	"atrium/internal/identity"
 	"atrium/internal/registry"
 	"atrium/internal/secret"
+	"atrium/internal/vault"
 )
 
 // AuthMode says whether an endpoint needs a caller.
@@ -63,6 +64,7 @@ type Services struct {
 	Identity    *identity.Service
 	Credentials *credential.Service
 	Registry    *registry.Service
+	Vaults      *vault.Service
 }
 
 // API is the ClearML JSON API handler.
@@ -74,6 +76,7 @@ type API struct {
 	endpoints map[string]*Endpoint
 	maxVer    version
 	origin    string // the public URL's origin, trusted for cookie-authenticated calls
+	vaults    vaultCache
 	now       func() time.Time
 }
 
@@ -86,7 +89,7 @@ func New(svc Services, log *slog.Logger, metrics *Metrics, opts Options,
 	a.origin = originOf(opts.PublicURL)
 	for _, group := range [][]*Endpoint{a.authEndpoints(), a.loginEndpoints(),
 		a.userEndpoints(), a.serverEndpoints(), a.adminEndpoints(), a.permissionEndpoints(),
-		a.registryEndpoints()} {
+		a.registryEndpoints(), a.vaultEndpoints()} {
 		for _, e := range group {
 			a.endpoints[e.Name] = e
 		}

@@ -27,6 +27,7 @@ import (
 	"atrium/internal/registry"
 	"atrium/internal/secret"
 	"atrium/internal/store"
+	"atrium/internal/vault"
 	"atrium/internal/web"
 )
 
@@ -47,6 +48,7 @@ type Server struct {
 	Credentials *credential.Service
 	Audit       *audit.Log
 	Registry    *registry.Service
+	Vaults      *vault.Service
 	keys        *secret.Keyring
 
 	listener net.Listener
@@ -113,6 +115,7 @@ type Services struct {
 	Audit       *audit.Log
 	Keys        *secret.Keyring
 	Registry    *registry.Service
+	Vaults      *vault.Service
 }
 
 // NewServices builds the domain services over st.
@@ -151,19 +154,29 @@ func NewServices(ctx context.Context, cfg config.Config, st *store.Store, log *s
 		APIVersion:         cfg.Compat.APIVersion,
 		ServerVersion:      cfg.Compat.ServerVersion,
 		LastUsedFlush:      time.Duration(cfg.Auth.LastUsedFlush),
+		// Vaults exist, so tokens say so: clients fetch users.get_vaults unless "basic".
+		FeatureSet: func() string { return "advanced" },
 	})
 	if err != nil {
 		return Services{}, err
 	}
+	vaults := vault.New(st, ids, auditLog, keys, now, log)
+	ids.RegisterGroupUse(vaults.VaultsUsingGroup)
 	st.Subscribe(func(c store.Change) {
-		if c.Topic == identity.Topic || c.Topic == store.TopicAll {
+		switch c.Topic {
+		case identity.Topic:
 			ids.Invalidate(c.ID)
+		case vault.Topic, identity.GroupTopic:
+			vaults.OnChange(c.ID)
+		case store.TopicAll:
+			ids.Invalidate(c.ID)
+			vaults.OnChange(c.ID)
 		}
 		creds.OnChange(c.Topic, c.ID)
 	})
 	reg := registry.New(st, auditLog, now, log, registry.Options{})
 	return Services{Identity: ids, Credentials: creds, Audit: auditLog, Keys: keys,
-		Registry: reg}, nil
+		Registry: reg, Vaults: vaults}, nil
 }
 
 func (s *Server) buildServices(ctx context.Context) error {
@@ -172,7 +185,7 @@ func (s *Server) buildServices(ctx context.Context) error {
 		return err
 	}
 	s.Identity, s.Credentials, s.Audit, s.keys = svc.Identity, svc.Credentials, svc.Audit, svc.Keys
-	s.Registry = svc.Registry
+	s.Registry, s.Vaults = svc.Registry, svc.Vaults
 	ws, generated, err := s.Identity.Bootstrap(ctx, s.cfg.AdminEmail, s.cfg.AdminPassword)
 	if err != nil {
 		return err
@@ -202,7 +215,7 @@ func (s *Server) buildHTTP() error {
 		collectors.ProcessCollectorOpts{}))
 	secure := strings.HasPrefix(s.cfg.PublicURL, "https://")
 	apiHandler := api.New(api.Services{Identity: s.Identity, Credentials: s.Credentials,
-		Registry: s.Registry},
+		Registry: s.Registry, Vaults: s.Vaults},
 		s.log, api.NewMetrics(reg), api.Options{
 			APIVersion: s.cfg.Compat.APIVersion, ServerVersion: s.cfg.Compat.ServerVersion,
 			Version: s.build.Version, Commit: s.build.Commit, PublicURL: s.cfg.PublicURL,
