@@ -34,6 +34,7 @@ func main() {
 	conns := flag.Int("conns", 32, "concurrent keep-alive connections")
 	rss := flag.Bool("rss", true, "also measure the idle resident memory of a real atrium process")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	only := flag.String("only", "", "comma-separated scenarios to run (default: all)")
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -44,7 +45,7 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*duration, *conns, *rss); err != nil {
+	if err := run(*duration, *conns, *rss, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "apiload:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -61,7 +62,7 @@ type scenario struct {
 	want                             float64
 }
 
-func run(duration time.Duration, conns int, rss bool) error {
+func run(duration time.Duration, conns int, rss bool, only string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dir, err := os.MkdirTemp("", "atrium-bench-")
@@ -81,16 +82,25 @@ func run(duration time.Duration, conns int, rss bool) error {
 		return err
 	}
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":"+secret))
+	member, err := vaultWorkspace(srv.URL(), "Bearer "+token)
+	if err != nil {
+		return err
+	}
 	scenarios := []scenario{
 		{"bearer", "GET", "/v2.23/users.get_current_user", "Bearer " + token, "0.7", 0.7},
 		{"basic", "GET", "/v2.23/users.get_current_user", basic, "0.5", 0.5},
 		{"login", "GET", "/auth.login", basic, "0.4", 0.4},
+		{"vaults", "GET", "/users.get_vaults?enabled=true&types=config&types=config",
+			"Bearer " + member, "0.5", 0.5},
 	}
 	fmt.Printf("apiload: %d connections, %s per run, GOMAXPROCS=%s\n\n", conns, duration,
 		os.Getenv("GOMAXPROCS"))
 	fmt.Printf("%-8s %12s %12s %10s %10s %8s %8s\n", "scenario", "atrium rps", "bare rps",
 		"atrium p99", "bare p99", "ratio", "target")
 	for _, sc := range scenarios {
+		if only != "" && !strings.Contains(","+only+",", ","+sc.name+",") {
+			continue
+		}
 		if err := runScenario(sc, host, duration, conns); err != nil {
 			return err
 		}
@@ -142,6 +152,80 @@ func credentials(base string) (key, secret, token string, err error) {
 	json.Unmarshal(body, &created)
 	return created.Data.Credentials.AccessKey, created.Data.Credentials.SecretKey,
 		login.Data.Token, nil
+}
+
+// vaultWorkspace makes a member of 50 of 60 groups in a workspace with 100 vaults (90
+// group vaults, 9 workspace vaults and the member's own) and returns the member's token.
+func vaultWorkspace(base, admin string) (string, error) {
+	body, err := callJSON(base, "/auth.create_user", admin, map[string]any{
+		"name": "Vault Member", "email": "member@example.com", "password": "member-Passw0rd-42"})
+	if err != nil {
+		return "", err
+	}
+	var created struct {
+		Data struct{ ID string } `json:"data"`
+	}
+	json.Unmarshal(body, &created)
+	var groups []string
+	for i := range 60 {
+		users := []string{}
+		if i < 50 {
+			users = []string{created.Data.ID}
+		}
+		body, err := callJSON(base, "/permissions.add_or_update_user_group", admin,
+			map[string]any{"name": fmt.Sprintf("group %02d", i), "users": users})
+		if err != nil {
+			return "", err
+		}
+		var g struct {
+			Data struct{ ID string } `json:"data"`
+		}
+		json.Unmarshal(body, &g)
+		groups = append(groups, g.Data.ID)
+	}
+	data := "sdk.aws.s3 { region = \"eu-west-1\", key = \"AKIAEXAMPLE\", secret = \"s3cr3t\" }\n" +
+		"agent.package_manager.extra_index_url = [\"https://pypi.example/simple\"]\n"
+	for i := range 99 {
+		v := map[string]any{"scope": "organization", "data": data,
+			"description": fmt.Sprintf("vault %02d", i)}
+		req := map[string]any{"vault": v}
+		if i < 90 {
+			v["scope"] = "group"
+			req["group"] = groups[i%60]
+		}
+		if _, err := callJSON(base, "/users.add_or_update_vault", admin, req); err != nil {
+			return "", err
+		}
+	}
+	tok, err := call(base, "/auth.login", "Basic "+base64.StdEncoding.EncodeToString(
+		[]byte("member@example.com:member-Passw0rd-42")))
+	if err != nil {
+		return "", err
+	}
+	var login struct {
+		Data struct{ Token string } `json:"data"`
+	}
+	json.Unmarshal(tok, &login)
+	_, err = callJSON(base, "/users.add_or_update_vault", "Bearer "+login.Data.Token,
+		map[string]any{"vault": map[string]any{"data": data, "description": "mine"}})
+	return login.Data.Token, err
+}
+
+func callJSON(base, path, auth string, body any) ([]byte, error) {
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", base+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", auth)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("%s: HTTP %d %s", path, resp.StatusCode, out)
+	}
+	return out, nil
 }
 
 func call(base, path, auth string) ([]byte, error) {

@@ -73,6 +73,9 @@ func (a *API) respond(w http.ResponseWriter, r *http.Request, c *Call, data any,
 		data = nil
 	}
 	var payload []byte
+	if raw, ok := data.(json.RawMessage); ok {
+		payload, data = raw, nil // built by the handler from trusted encodings
+	}
 	if data != nil {
 		var merr error
 		if payload, merr = json.Marshal(data); merr != nil {

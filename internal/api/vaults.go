@@ -2,10 +2,13 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
+	"hash/fnv"
 	"strconv"
 	"sync"
 	"time"
 
+	"atrium/internal/identity"
 	"atrium/internal/vault"
 )
 
@@ -49,9 +52,52 @@ func vaultOut(d vault.Delivered) vaultJSON {
 		Version: d.Version, LastUpdate: Time(d.UpdatedAt), UpdatedBy: d.UpdatedBy}
 }
 
-// vaultCache keeps each delivered vault's encoded JSON by id and version, so serving the
-// same vaults to every SDK session costs a copy, not an encode.
-type vaultCache struct{ m sync.Map }
+// vaultCache keeps each delivered vault's encoded JSON by id and version, and each caller's
+// last users.get_vaults answer with the snapshot revision it came from, so serving the same
+// vaults to every SDK session costs a lookup, not an encode.
+type vaultCache struct {
+	m         sync.Map
+	mu        sync.Mutex
+	responses map[string]cachedVaults // by user id
+}
+
+type cachedVaults struct {
+	revision uint64
+	key      string // role, groups and query the answer was built for
+	body     json.RawMessage
+}
+
+const maxCachedVaultAnswers = 10_000
+
+func (vc *vaultCache) answer(userID, key string, revision uint64) (json.RawMessage, bool) {
+	vc.mu.Lock()
+	defer vc.mu.Unlock()
+	c, ok := vc.responses[userID]
+	if !ok || c.revision != revision || c.key != key {
+		return nil, false
+	}
+	return c.body, true
+}
+
+func (vc *vaultCache) remember(userID, key string, revision uint64, body json.RawMessage) {
+	vc.mu.Lock()
+	defer vc.mu.Unlock()
+	if vc.responses == nil || len(vc.responses) >= maxCachedVaultAnswers {
+		vc.responses = map[string]cachedVaults{}
+	}
+	vc.responses[userID] = cachedVaults{revision: revision, key: key, body: body}
+}
+
+// answerKey names what a caller's vault answer depends on besides the revision.
+func answerKey(p identity.Principal, enabled *bool, types []string, preview bool) string {
+	h := fnv.New64a()
+	for _, g := range p.Groups {
+		h.Write([]byte(g))
+		h.Write([]byte{0})
+	}
+	return fmt.Sprintf("%s|%x|%v|%v|%v", p.Role, h.Sum64(), enabled != nil && *enabled,
+		enabled == nil, types) + strconv.FormatBool(preview)
+}
 
 func (vc *vaultCache) encode(d vault.Delivered) []byte {
 	key := d.ID + ":" + strconv.Itoa(d.Version) + ":" + d.GroupName
@@ -80,11 +126,18 @@ func (a *API) getVaults(c *Call) (any, error) {
 	if req.Type != "" {
 		types = append(types, req.Type)
 	}
-	list, err := a.svc.Vaults.ForCaller(c.Context(), vault.Query{Enabled: req.Enabled,
+	key := answerKey(c.Principal, req.Enabled, types, req.PreviewData)
+	if rev, ok := a.svc.Vaults.Revision(c.Principal.WorkspaceID); ok {
+		if body, ok := a.vaults.answer(c.Principal.UserID, key, rev); ok {
+			return body, nil
+		}
+	}
+	d, err := a.svc.Vaults.Deliver(c.Context(), vault.Query{Enabled: req.Enabled,
 		Types: vault.ParseTypes(types), Preview: req.PreviewData})
 	if err != nil {
 		return nil, err
 	}
+	list := d.Vaults
 	buf := make([]byte, 0, 256*len(list)+16)
 	buf = append(buf, `{"vaults":[`...)
 	for i, d := range list {
@@ -99,6 +152,7 @@ func (a *API) getVaults(c *Call) (any, error) {
 		buf = append(buf, a.vaults.encode(d)...)
 	}
 	buf = append(buf, "]}"...)
+	a.vaults.remember(c.Principal.UserID, key, d.Revision, buf)
 	return json.RawMessage(buf), nil
 }
 

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"sort"
 
 	"atrium/internal/apperr"
 )
@@ -31,14 +32,11 @@ type Principal struct {
 	Groups []string
 }
 
-// InGroup reports whether p is a member of the group with the given id.
+// InGroup reports whether p is a member of the group with the given id. Groups is kept
+// sorted, so this is a binary search.
 func (p Principal) InGroup(id string) bool {
-	for _, g := range p.Groups {
-		if g == id {
-			return true
-		}
-	}
-	return false
+	i := sort.SearchStrings(p.Groups, id)
+	return i < len(p.Groups) && p.Groups[i] == id
 }
 
 // IsAdmin reports whether p may administer the workspace.

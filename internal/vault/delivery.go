@@ -10,6 +10,7 @@ import (
 
 // snapshot is a workspace's vaults, opened and parsed once, in delivery order.
 type snapshot struct {
+	revision   uint64
 	entries    []entry
 	groupOrder map[string]int    // group id -> admin-set position
 	groupNames map[string]string // group id -> name
@@ -22,7 +23,7 @@ type entry struct {
 
 func (s *Service) snapshot(ctx context.Context, wsID string) (*snapshot, error) {
 	s.mu.RLock()
-	snap := s.snapshots[wsID]
+	snap, rev := s.snapshots[wsID], s.revision
 	s.mu.RUnlock()
 	if snap != nil {
 		return snap, nil
@@ -31,8 +32,11 @@ func (s *Service) snapshot(ctx context.Context, wsID string) (*snapshot, error) 
 	if err != nil {
 		return nil, err
 	}
+	snap.revision = rev
 	s.mu.Lock()
-	s.snapshots[wsID] = snap
+	if s.revision == rev { // no change arrived while building: the snapshot is current
+		s.snapshots[wsID] = snap
+	}
 	s.mu.Unlock()
 	return snap, nil
 }
@@ -110,15 +114,28 @@ type Delivered struct {
 // caller's own. An impersonated session gets the impersonated user's. Disabled vaults are
 // shown only to their owner (their own vault) and to admins (group and workspace vaults).
 func (s *Service) ForCaller(ctx context.Context, q Query) ([]Delivered, error) {
+	d, err := s.Deliver(ctx, q)
+	return d.Vaults, err
+}
+
+// Delivery is the vaults for one caller and the revision of the state they came from: the
+// same caller, query and revision always give the same vaults, so callers may cache.
+type Delivery struct {
+	Vaults   []Delivered
+	Revision uint64
+}
+
+// Deliver is ForCaller with the revision.
+func (s *Service) Deliver(ctx context.Context, q Query) (Delivery, error) {
 	p, err := caller(ctx)
 	if err != nil {
-		return nil, err
+		return Delivery{}, err
 	}
 	snap, err := s.snapshot(ctx, p.WorkspaceID)
 	if err != nil {
-		return nil, err
+		return Delivery{}, err
 	}
-	var out []Delivered
+	out := make([]Delivered, 0, len(snap.entries))
 	for _, e := range snap.entries {
 		if !applies(p, e.v) || !q.matches(e.v) {
 			continue
@@ -132,7 +149,7 @@ func (s *Service) ForCaller(ctx context.Context, q Query) ([]Delivered, error) {
 		}
 		out = append(out, d)
 	}
-	return out, nil
+	return Delivery{Vaults: out, Revision: snap.revision}, nil
 }
 
 // applies reports whether v is one of the vaults p receives.
@@ -175,4 +192,16 @@ func ParseTypes(in []string) []Type {
 		}
 	}
 	return out
+}
+
+// Revision returns the revision of the workspace's current snapshot, and false when none
+// is built: a caller's cached delivery of that revision is still exact.
+func (s *Service) Revision(wsID string) (uint64, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	snap := s.snapshots[wsID]
+	if snap == nil {
+		return 0, false
+	}
+	return snap.revision, true
 }

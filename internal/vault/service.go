@@ -40,6 +40,7 @@ type Service struct {
 
 	mu        sync.RWMutex
 	snapshots map[string]*snapshot // by workspace
+	revision  uint64               // bumped by every change; a snapshot remembers its own
 }
 
 // New returns the vault service.
@@ -53,6 +54,7 @@ func New(store Store, groups Identities, log *audit.Log, keys *secret.Keyring, n
 func (s *Service) OnChange(workspaceID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.revision++
 	if workspaceID == "" || workspaceID == "*" {
 		s.snapshots = map[string]*snapshot{}
 		return
