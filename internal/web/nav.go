@@ -23,7 +23,7 @@ func settingsSections() []section {
 		{groupUser, "Configuration", pathConfiguration, false, true},
 		{groupUser, "Workspace", pathWorkspace, false, true},
 		{groupAdmin, "Administrator vaults", "/settings/vaults", true, false},
-		{groupAdmin, "Users and groups", "/settings/users", true, false},
+		{groupAdmin, sectionUsers, pathUsers, true, true},
 		{groupAdmin, "Access rules", "/settings/access-rules", true, false},
 		{groupAdmin, "Identity providers", "/settings/identity-providers", true, false},
 		{groupAdmin, "Storage credentials", "/settings/storage-credentials", true, false},

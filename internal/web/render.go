@@ -22,15 +22,33 @@ const (
 	tmplSecret        = "secret"
 	tmplRevoke        = "revoke"
 	tmplRotate        = "rotate"
+
+	tmplUsers           = "users"
+	tmplInvited         = "invited"
+	tmplGroups          = "groups"
+	tmplGroupForm       = "group_form"
+	tmplServiceAccounts = "service_accounts"
+	tmplServiceAccount  = "service_account"
+	tmplAccountSecret   = "account_secret"
+	tmplConfirm         = "confirm"
+	tmplAccept          = "accept"
 )
 
-// parsePages parses every page together with the shared layout, once, at start-up.
+// pageNames lists every page template.
+func pageNames() []string {
+	return []string{tmplLogin, tmplLogout, tmplError, tmplProfile, tmplConfiguration,
+		tmplWorkspace, tmplSecret, tmplRevoke, tmplRotate, tmplUsers, tmplInvited, tmplGroups,
+		tmplGroupForm, tmplServiceAccounts, tmplServiceAccount, tmplAccountSecret, tmplConfirm,
+		tmplAccept}
+}
+
+// parsePages parses every page together with the shared layout and partials, once, at
+// start-up.
 func parsePages() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
-	for _, name := range []string{tmplLogin, tmplLogout, tmplError, tmplProfile,
-		tmplConfiguration, tmplWorkspace, tmplSecret, tmplRevoke, tmplRotate} {
+	for _, name := range pageNames() {
 		t, err := template.New(name).ParseFS(templateFS, "templates/layout.html",
-			"templates/"+name+".html")
+			"templates/partials.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", name, err)
 		}
@@ -45,14 +63,15 @@ func parsePages() (map[string]*template.Template, error) {
 // chrome is what every page's frame shows: title, navigation, the signed-in user, the
 // notice after a redirect, and the version footer.
 type chrome struct {
-	Title  string
-	CSS    string
-	JS     string
-	User   string // display name; empty on the sign-in pages
-	CSRF   string // token for the forms of this session
-	Nav    []navGroup
-	Notice string
-	Footer string
+	Title    string
+	Subtitle string // the page within a section with tabs, shown in the browser's title
+	CSS      string
+	JS       string
+	User     string // display name; empty on the sign-in pages
+	CSRF     string // token for the forms of this session
+	Nav      []navGroup
+	Notice   string
+	Footer   string
 }
 
 // chrome returns the frame for a page; s is nil on pages shown without a session.
@@ -154,6 +173,39 @@ func noticeText(code string) string {
 		return "Credentials revoked. They no longer work."
 	case "signed-out":
 		return "You have signed out."
+	case "welcome":
+		return "Welcome! You have joined the workspace and are signed in."
+	}
+	return adminNoticeText(code)
+}
+
+// adminNoticeText is noticeText for the Users and groups section.
+func adminNoticeText(code string) string {
+	switch code {
+	case "role":
+		return "Role changed. It applies from the person's next request."
+	case "deactivated":
+		return "Deactivated. Their sessions and API credentials stopped working."
+	case "reactivated":
+		return "Reactivated. They can sign in again."
+	case "removed":
+		return "Removed. Their API credentials were revoked and their sessions ended."
+	case "invitation-cancelled":
+		return "Invitation cancelled. Its link no longer works."
+	case "domains":
+		return "Allowed e-mail domains saved."
+	case "group-saved":
+		return "Group saved."
+	case "group-deleted":
+		return "Group deleted."
+	case "order":
+		return "Group order saved."
+	case "account-saved":
+		return "Service account saved."
+	case "account-deleted":
+		return "Service account deleted. Its credentials no longer work."
+	case "account-revoked":
+		return "Credentials revoked. Agents using them stop working at once."
 	}
 	return ""
 }

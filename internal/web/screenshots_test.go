@@ -38,10 +38,14 @@ func TestScreenshots(t *testing.T) {
 	}
 	h := start(t)
 	seedScreenshotData(t, h)
-	ctx := newBrowser(t, 3*time.Minute)
+	people := seedUsersAndGroups(t, h)
+	ctx := newBrowser(t, 5*time.Minute)
 
 	each(t, ctx, func(suffix string) {
 		shoot(t, ctx, dir, "login-"+suffix, h.url+"/login", "email")
+		shoot(t, ctx, dir, "accept-"+suffix, people.link, "name")
+		shoot(t, ctx, dir, "accept-invalid-"+suffix, h.url+"/invite/expired-or-used",
+			"invitation-problem")
 	})
 	signInInBrowser(t, ctx, h.url)
 	each(t, ctx, func(suffix string) {
@@ -59,7 +63,113 @@ func TestScreenshots(t *testing.T) {
 			chromedp.WaitVisible(chromedp.ID("secret-key")),
 		)
 		save(t, ctx, dir, "secret-"+suffix)
+		shootUsersAndGroups(t, ctx, dir, h, people, suffix)
 	})
+}
+
+// shootUsersAndGroups saves the pages of the Users and groups section.
+func shootUsersAndGroups(t *testing.T, ctx context.Context, dir string, h *harness,
+	people seeded, suffix string) {
+	t.Helper()
+	shoot(t, ctx, dir, "users-"+suffix, h.url+"/settings/users", "people-heading")
+	step(t, ctx, "open the remove dialog",
+		chromedp.Click(chromedp.CSS(`a[data-dialog="remove-`+people.member+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog[open] button[data-confirm]`)))
+	save(t, ctx, dir, "users-remove-dialog-"+suffix)
+	shoot(t, ctx, dir, "users-remove-page-"+suffix,
+		h.url+"/settings/users/"+people.member+"/remove", "confirm-heading")
+	step(t, ctx, "invite two people",
+		chromedp.Navigate(h.url+"/settings/users"),
+		chromedp.SendKeys(chromedp.ID("emails"), "shot-"+suffix+"@example.com, "+
+			"second-"+suffix+"@example.com"),
+		chromedp.Click(chromedp.CSS(inviteButton)),
+		chromedp.WaitVisible(chromedp.ID("invite-link-0")))
+	save(t, ctx, dir, "invited-"+suffix)
+	step(t, ctx, "refused invitation",
+		chromedp.Navigate(h.url+"/settings/users"),
+		chromedp.SendKeys(chromedp.ID("emails"), "not-an-address"),
+		chromedp.Click(chromedp.CSS(inviteButton)),
+		chromedp.WaitVisible(chromedp.ID("emails-error")))
+	save(t, ctx, dir, "users-invite-error-"+suffix)
+	shoot(t, ctx, dir, "groups-"+suffix, h.url+"/settings/groups", "groups-heading")
+	shoot(t, ctx, dir, "group-edit-"+suffix, h.url+"/settings/groups/"+people.group, "name")
+	step(t, ctx, "filter members as you type",
+		chromedp.SendKeys(chromedp.ID("filter"), "mar"))
+	save(t, ctx, dir, "group-filter-"+suffix)
+	shoot(t, ctx, dir, "service-accounts-"+suffix, h.url+"/settings/service-accounts",
+		"accounts-heading")
+	shoot(t, ctx, dir, "service-account-"+suffix,
+		h.url+"/settings/service-accounts/"+people.account, "account-heading")
+	step(t, ctx, "create service account credentials",
+		chromedp.SendKeys(chromedp.ID("label"), "shot "+suffix),
+		chromedp.Click(chromedp.CSS(`form.form-creds button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("conf-snippet")))
+	save(t, ctx, dir, "service-account-secret-"+suffix)
+}
+
+// seeded names what seedUsersAndGroups made.
+type seeded struct {
+	member  string // a person's id
+	group   string // a custom group's id
+	account string // a service account's id
+	link    string // a pending invitation link
+}
+
+// seedUsersAndGroups fills the Users and groups section: people in several states, custom
+// groups, pending invitations and service accounts with credentials.
+func seedUsersAndGroups(t *testing.T, h *harness) seeded {
+	t.Helper()
+	admin := h.admin()
+	names := map[string]string{"grace@example.com": "Grace Hopper",
+		"katherine@example.com": "Katherine Johnson", "margaret@example.com": "Margaret Hamilton",
+		"alan@example.com": "Alan Turing", "edsger.dijkstra@research.example.com": "Edsger Dijkstra"}
+	var out seeded
+	for _, email := range []string{"grace@example.com", "katherine@example.com",
+		"margaret@example.com", "alan@example.com", "edsger.dijkstra@research.example.com"} {
+		h.member(admin, email, names[email])
+	}
+	out.member = userID(t, admin, "grace@example.com")
+	alan := userID(t, admin, "alan@example.com")
+	margaret := userID(t, admin, "margaret@example.com")
+	readPair(t, h.member(admin, "ci-owner@example.com", "CI Owner").create("ci", "never", ""))
+	wantStatus(t, admin.send("/settings/users/"+margaret+"/role", url.Values{"role": {"admin"}}),
+		http.StatusSeeOther)
+	wantStatus(t, admin.send("/settings/users/"+alan+"/deactivate", nil), http.StatusSeeOther)
+	out.link = inviteLinks(t, admin.invite("ada@example.com\nbarbara@example.com", "user"))[0]
+	wantStatus(t, admin.send("/settings/users/domains", url.Values{"domains": {"example.com"}}),
+		http.StatusSeeOther)
+
+	groups := []struct{ name, desc string }{
+		{"Data science", "Notebooks, experiments and model training"},
+		{"Platform", "Runs the agents and the GPU pools"},
+		{"Contractors", ""},
+	}
+	for _, g := range groups {
+		wantStatus(t, admin.send("/settings/groups", url.Values{"op": {"save"},
+			"name": {g.name}, "description": {g.desc},
+			"members": {out.member, userID(t, admin, "katherine@example.com")}}),
+			http.StatusSeeOther)
+	}
+	out.group = groupID(t, admin, "Data science")
+	platform := groupID(t, admin, "Platform")
+
+	for _, sa := range []struct {
+		name string
+		form url.Values
+	}{
+		{"gpu-agents", url.Values{"impersonation": {"on"}, "groups": {platform}}},
+		{"nightly-ci", url.Values{"groups": {out.group}}},
+	} {
+		sa.form.Set("name", sa.name)
+		pair := readPair(t, admin.send("/settings/service-accounts", sa.form))
+		h.basicLogin(pair.key, pair.secret)
+	}
+	out.account = accountIDs(t, admin)["gpu-agents"]
+	readPair(t, admin.send("/settings/service-accounts/"+out.account+"/credentials",
+		url.Values{"label": {"k8s glue"}, "expiry": {"30"}}))
+	h.srv.Identity.FlushActivity(context.Background())
+	h.srv.Credentials.Flush(context.Background())
+	return out
 }
 
 // each runs fn once per colour scheme and viewport, with the browser emulating them.

@@ -11,12 +11,13 @@ import (
 
 // settingsPages are the pages a signed-in user can open.
 var settingsPages = []string{"/settings/profile", "/settings/configuration",
-	"/settings/workspace", "/logout", "/settings/no-such-page"}
+	"/settings/workspace", "/logout", "/settings/no-such-page", "/settings/users",
+	"/settings/groups", "/settings/groups/new", "/settings/service-accounts"}
 
 func TestSecurityHeadersOnEveryUIResponse(t *testing.T) {
 	h := start(t)
 	a := h.agent()
-	signedOut := []string{"/login", "/", "/settings/profile"}
+	signedOut := []string{"/login", "/", "/settings/profile", "/invite/not-a-token"}
 	a.login(adminEmail, adminPassword)
 	for _, path := range append(signedOut, settingsPages...) {
 		t.Run(path, func(t *testing.T) {
@@ -34,7 +35,7 @@ func TestSecurityHeadersOnEveryUIResponse(t *testing.T) {
 	}
 }
 
-func TestPagesHaveNoInlineScriptOrStyle(t *testing.T) {
+func TestPagesHaveNoInlineScriptOrStyleAndUniqueIDs(t *testing.T) {
 	h := start(t)
 	a := h.agent()
 	pages := map[string]*page{"/login": a.get("/login")}
@@ -42,12 +43,22 @@ func TestPagesHaveNoInlineScriptOrStyle(t *testing.T) {
 	for _, path := range settingsPages {
 		pages[path] = a.get(path)
 	}
+	invited := a.invite("csp@example.com", "user")
+	pages["invitation links"] = invited
+	pages["/invite/{token}"] = h.agent().get(linkPath(t, inviteLinks(t, invited)[0]))
 	for path, p := range pages {
 		t.Run(path, func(t *testing.T) {
 			if p.doc == nil {
 				t.Fatalf("not HTML: %s", p.header.Get("Content-Type"))
 			}
+			ids := map[string]bool{}
 			for _, n := range findAll(p.doc, func(*html.Node) bool { return true }) {
+				if id, ok := attr(n, "id"); ok {
+					if ids[id] {
+						t.Errorf("id %q is used twice", id)
+					}
+					ids[id] = true
+				}
 				if n.Data == "script" || n.Data == "style" {
 					if src, ok := attr(n, "src"); n.Data == "style" || !ok || src == "" {
 						t.Errorf("inline <%s> element", n.Data)

@@ -33,13 +33,17 @@ type session struct {
 type handlerFunc func(rw http.ResponseWriter, r *http.Request, s *session)
 
 // page wraps a GET handler: without a valid session it redirects to sign-in and returns
-// here afterwards.
+// here afterwards. Each page view counts as the user's UI activity (buffered in memory,
+// written in batches), unless an admin is acting as them.
 func (w *Web) page(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		s, r, ok := w.signedIn(r)
 		if !ok {
 			redirectToLogin(rw, r)
 			return
+		}
+		if p := s.principal; p.ImpersonatorID == "" {
+			w.svc.Identity.RecordUIActivity(p.WorkspaceID, p.UserID)
 		}
 		h(rw, r, s)
 	})

@@ -79,8 +79,8 @@ type route struct {
 	handler http.Handler
 }
 
-// Mount registers the UI routes on mux. It registers exact paths and the /settings/ and
-// /static/ subtrees only: the catch-all "/" belongs to the JSON API.
+// Mount registers the UI routes on mux. It registers exact paths and the /settings/,
+// /invite/ and /static/ subtrees only: the catch-all "/" belongs to the JSON API.
 func (w *Web) Mount(mux *http.ServeMux) {
 	for _, rt := range w.routes() {
 		mux.Handle(rt.pattern, w.secure(rt.handler))
@@ -90,7 +90,7 @@ func (w *Web) Mount(mux *http.ServeMux) {
 func (w *Web) routes() []route {
 	toProfile := http.RedirectHandler(pathProfile, http.StatusSeeOther)
 	cred := "/settings/workspace/credentials/{key}"
-	return []route{
+	routes := []route{
 		{"GET /{$}", toProfile},
 		{"GET /login", http.HandlerFunc(w.loginPage)},
 		{"POST /login", http.HandlerFunc(w.login)},
@@ -113,9 +113,12 @@ func (w *Web) routes() []route {
 		{"POST " + cred + "/revoke", w.action(w.revoke)},
 		{"GET " + cred + "/rotate", w.page(w.rotatePage)},
 		{"POST " + cred + "/rotate", w.action(w.rotate)},
+		{"GET " + pathInvite + "{token}", http.HandlerFunc(w.acceptPage)},
+		{"POST " + pathInvite + "{token}", http.HandlerFunc(w.accept)},
 		{"GET /static/{hash}/{name}", http.HandlerFunc(w.assets.serve)},
 		{"/static/", http.NotFoundHandler()},
 	}
+	return append(routes, w.adminRoutes()...)
 }
 
 // Paths of the built Settings pages.

@@ -3,6 +3,8 @@ package web
 import (
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
@@ -18,8 +20,7 @@ func TestNewParsesEveryPage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	for _, name := range []string{tmplLogin, tmplLogout, tmplError, tmplProfile,
-		tmplConfiguration, tmplWorkspace, tmplSecret, tmplRevoke, tmplRotate} {
+	for _, name := range pageNames() {
 		if w.pages[name] == nil {
 			t.Errorf("page %s not parsed", name)
 		}
@@ -54,12 +55,16 @@ func TestSafeNext(t *testing.T) {
 }
 
 func TestNavFor(t *testing.T) {
-	all := settingsSections()
+	all := []section{
+		{groupUser, "Profile", pathProfile, false, true},
+		{groupUser, "Configuration", pathConfiguration, false, true},
+		{groupUser, "Workspace", pathWorkspace, false, true},
+		{groupAdmin, "Administrator vaults", "/settings/vaults", true, false},
+		{groupAdmin, sectionUsers, pathUsers, true, true},
+	}
 	user := navFor(all, false, pathWorkspace)
-	admin := navFor(all, true, pathWorkspace)
-	if len(user) != 1 || len(admin) != 1 {
-		t.Fatalf("groups with no admin section built: user %d, admin %d; want 1 each",
-			len(user), len(admin))
+	if len(user) != 1 {
+		t.Fatalf("a user sees %d groups, want only User settings", len(user))
 	}
 	var titles []string
 	for _, it := range user[0].Items {
@@ -72,14 +77,88 @@ func TestNavFor(t *testing.T) {
 		t.Errorf("items = %q, want %q", titles, want)
 	}
 
-	all[4].Built = true // Users and groups
-	if got := navFor(all, false, ""); len(got) != 1 {
-		t.Errorf("a user sees %d groups, want only User settings", len(got))
+	admin := navFor(all, true, pathUsers)
+	if len(admin) != 2 || admin[1].Title != groupAdmin || len(admin[1].Items) != 1 ||
+		admin[1].Items[0].Title != sectionUsers || !admin[1].Items[0].Current {
+		t.Errorf("admin navigation = %+v, want User settings and the one built admin item, "+
+			"current", admin)
 	}
-	got := navFor(all, true, "")
-	if len(got) != 2 || got[1].Title != groupAdmin || len(got[1].Items) != 1 ||
-		got[1].Items[0].Title != "Users and groups" {
-		t.Errorf("admin navigation = %+v, want User settings and one admin item", got)
+
+	all[4].Built = false
+	if got := navFor(all, true, ""); len(got) != 1 {
+		t.Errorf("with no admin section built an admin sees %d groups, want 1", len(got))
+	}
+}
+
+func TestUsersAndGroupsIsBuilt(t *testing.T) {
+	for _, s := range settingsSections() {
+		if s.Path == pathUsers && (!s.Built || !s.Admin || s.Group != groupAdmin) {
+			t.Errorf("section %+v, want a built admin section", s)
+		}
+	}
+}
+
+func TestCredentialsPhrase(t *testing.T) {
+	cases := []struct {
+		n    int
+		want string
+	}{
+		{0, ""},
+		{1, "their 1 API credential is revoked"},
+		{3, "their 3 API credentials are revoked"},
+	}
+	for _, tc := range cases {
+		if got := credentialsPhrase(tc.n, "is revoked", "are revoked"); got != tc.want {
+			t.Errorf("credentialsPhrase(%d) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestPageNumber(t *testing.T) {
+	for raw, want := range map[string]int{"": 1, "0": 1, "-2": 1, "x": 1, "3": 3,
+		"99999999999": 1} {
+		if got := pageNumber(raw); got != want {
+			t.Errorf("pageNumber(%q) = %d, want %d", raw, got, want)
+		}
+	}
+}
+
+func TestUsersPaging(t *testing.T) {
+	cases := []struct {
+		name             string
+		query            string
+		page, total, n   int
+		from, to         int
+		wantPrev, wantNx string
+	}{
+		{"first of three", "", 1, 120, 50, 1, 50, "", "/settings/users?page=2"},
+		{"middle with search", "ada", 2, 120, 50, 51, 100, "/settings/users?q=ada",
+			"/settings/users?page=3&q=ada"},
+		{"last", "", 3, 120, 20, 101, 120, "/settings/users?page=2", ""},
+		{"past the end", "", 9, 120, 0, 0, 0, "/settings/users?page=8", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v := usersView{Query: tc.query, Page: tc.page, Total: tc.total}
+			v.paging(tc.n)
+			if v.From != tc.from || v.To != tc.to || v.PrevURL != tc.wantPrev ||
+				v.NextURL != tc.wantNx {
+				t.Errorf("got %d-%d prev %q next %q, want %d-%d prev %q next %q", v.From, v.To,
+					v.PrevURL, v.NextURL, tc.from, tc.to, tc.wantPrev, tc.wantNx)
+			}
+		})
+	}
+}
+
+func TestWithoutTokenHidesTheInvitationToken(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "/invite/SECRETTOKEN?notice=x", nil)
+	got := withoutToken(r)
+	if strings.Contains(got.URL.String(), "SECRETTOKEN") || strings.Contains(got.RequestURI,
+		"SECRETTOKEN") {
+		t.Errorf("URL %q, RequestURI %q still carry the token", got.URL, got.RequestURI)
+	}
+	if !strings.Contains(r.URL.Path, "SECRETTOKEN") {
+		t.Error("the original request was changed")
 	}
 }
 

@@ -1,7 +1,7 @@
 // Atrium settings: progressive enhancement only. Every form works without this file; it
-// adds copy buttons, auto-saving switches, <dialog> confirmations, inline edit toggles and
-// client-side "Add row". Loaded synchronously in <head> so the "js" class is set before
-// the first paint and nothing shifts.
+// adds copy buttons, auto-saving switches, <dialog> confirmations, inline edit toggles,
+// client-side "Add row" and the member picker's type-ahead. Loaded synchronously in <head>
+// so the "js" class is set before the first paint and nothing shifts.
 "use strict";
 
 document.documentElement.classList.add("js");
@@ -147,11 +147,43 @@ document.documentElement.classList.add("js");
     });
   }
 
+  // Type-ahead for the member picker: hides the listed people who do not match as you type
+  // (ticked ones stay). The Search button still asks the server, which looks at everyone.
+  function initFilter(root) {
+    root.querySelectorAll("input[data-filter]").forEach(function (input) {
+      var list = document.getElementById(input.dataset.filter);
+      if (!list) { return; }
+      var empty = list.parentElement.querySelector("[data-filter-empty]");
+      var items = list.querySelectorAll("li[data-text]");
+      input.addEventListener("input", function () {
+        var q = input.value.trim().toLowerCase();
+        var shown = 0;
+        items.forEach(function (li) {
+          var hit = q === "" || li.dataset.text.toLowerCase().indexOf(q) !== -1;
+          li.hidden = !hit && !li.querySelector("input:checked");
+          if (!li.hidden) { shown++; }
+        });
+        list.hidden = shown === 0;
+        if (empty) { empty.hidden = shown > 0; }
+      });
+    });
+  }
+
+  // A form marked data-reveal-submit shows its submit button (hidden by the stylesheet when
+  // scripts run) once a field changes.
+  function initReveal(root) {
+    root.querySelectorAll("form[data-reveal-submit]").forEach(function (form) {
+      form.addEventListener("change", function () { form.classList.add("is-dirty"); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     initCopy(document);
     initAutosave(document);
     initDialogs(document);
     initInlineEdit(document);
     initAddRow(document);
+    initFilter(document);
+    initReveal(document);
   });
 })();
