@@ -39,6 +39,7 @@ type Options struct {
 // Principals resolves a user id to the current principal; identity.Service implements it.
 type Principals interface {
 	Principal(ctx context.Context, workspaceID, userID string) (identity.Principal, error)
+	User(ctx context.Context, id string) (identity.User, error)
 }
 
 // Service is the credential domain service.
@@ -247,11 +248,13 @@ func (s *Service) ListFor(ctx context.Context, userID string) ([]View, error) {
 		return nil, apperr.Forbiddenf("Forbidden (not allowed for role): role=%s", p.Role).
 			WithSub(403, 20)
 	}
-	target, err := s.users.Principal(ctx, p.WorkspaceID, userID)
-	if err != nil {
+	// A deactivated account's pairs are listed too, so an admin can clean them up.
+	target, err := s.users.User(ctx, userID)
+	if err != nil || target.Status == identity.StatusRemoved {
 		return nil, apperr.Invalidf("Invalid user id: id=%s", userID).WithSub(400, 301)
 	}
-	return s.List(identity.WithPrincipal(ctx, target))
+	return s.List(identity.WithPrincipal(ctx, identity.Principal{WorkspaceID: p.WorkspaceID,
+		UserID: target.ID, Name: target.Name, Role: target.Role, Kind: target.Kind}))
 }
 
 // RevokeFor revokes one of a service account's pairs for an admin.

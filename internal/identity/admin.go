@@ -515,3 +515,20 @@ func (s *Service) Impersonate(ctx context.Context, by Principal, targetID string
 	target.ImpersonatorID = by.UserID
 	return target, nil
 }
+
+// AllowsAdminServiceAccounts reports whether service accounts may be made admins.
+func (s *Service) AllowsAdminServiceAccounts() bool { return s.opts.AllowAdminServiceAccounts }
+
+// Seats returns how many people are active or invited and the cap (0: none); admins only.
+func (s *Service) Seats(ctx context.Context) (used, max int, err error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := requireAdmin(p); err != nil {
+		return 0, 0, err
+	}
+	used, err = s.store.CountFilteredUsers(ctx, p.WorkspaceID, UserFilter{Kind: KindPerson,
+		Statuses: []Status{StatusActive, StatusInvited}})
+	return used, s.opts.MaxActiveUsers, err
+}

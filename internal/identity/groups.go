@@ -533,3 +533,12 @@ func containsGroup(groups []Group, id string) bool {
 	}
 	return false
 }
+
+// GroupList lists the caller's workspace groups without members: cheap at any size.
+func (s *Service) GroupList(ctx context.Context) ([]Group, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.Groups(ctx, p.WorkspaceID)
+}

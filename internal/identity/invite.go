@@ -32,6 +32,7 @@ type InviteResult struct {
 	UserID       string
 	Email        string
 	Link         string
+	ExpiresAt    time.Time
 	Sent         bool
 	SendError    string
 }
@@ -130,7 +131,7 @@ func (s *Service) invite(ctx context.Context, p Principal, addr string, role Rol
 		return InviteResult{}, err
 	}
 	return InviteResult{InvitationID: inv.ID, UserID: u.ID, Email: addr,
-		Link: s.inviteLink(token)}, nil
+		Link: s.inviteLink(token), ExpiresAt: inv.ExpiresAt}, nil
 }
 
 func (s *Service) newInvitation(p Principal, u User) (Invitation, string) {
@@ -206,7 +207,7 @@ func (s *Service) ResendInvitation(ctx context.Context, id string) (InviteResult
 			return err
 		}
 		res = InviteResult{InvitationID: inv.ID, UserID: u.ID, Email: u.Email,
-			Link: s.inviteLink(token)}
+			Link: s.inviteLink(token), ExpiresAt: inv.ExpiresAt}
 		return s.audit.Record(ctx, p.WorkspaceID, "invitation.resend", "user", u.ID,
 			map[string]any{"email": u.Email})
 	})
