@@ -20,6 +20,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"atrium/internal/access"
 	"atrium/internal/apperr"
 	"atrium/internal/audit"
 	"atrium/internal/credential"
@@ -65,6 +66,7 @@ type Services struct {
 	Credentials *credential.Service
 	Registry    *registry.Service
 	Vaults      *vault.Service
+	Access      *access.Service
 }
 
 // API is the ClearML JSON API handler.
@@ -89,7 +91,7 @@ func New(svc Services, log *slog.Logger, metrics *Metrics, opts Options,
 	a.origin = originOf(opts.PublicURL)
 	for _, group := range [][]*Endpoint{a.authEndpoints(), a.loginEndpoints(),
 		a.userEndpoints(), a.serverEndpoints(), a.adminEndpoints(), a.permissionEndpoints(),
-		a.registryEndpoints(), a.vaultEndpoints()} {
+		a.registryEndpoints(), a.vaultEndpoints(), a.accessEndpoints()} {
 		for _, e := range group {
 			a.endpoints[e.Name] = e
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"atrium/internal/access"
 	"atrium/internal/api"
 	"atrium/internal/audit"
 	"atrium/internal/config"
@@ -49,6 +50,7 @@ type Server struct {
 	Audit       *audit.Log
 	Registry    *registry.Service
 	Vaults      *vault.Service
+	Access      *access.Service
 	keys        *secret.Keyring
 
 	listener net.Listener
@@ -116,6 +118,7 @@ type Services struct {
 	Keys        *secret.Keyring
 	Registry    *registry.Service
 	Vaults      *vault.Service
+	Access      *access.Service
 }
 
 // NewServices builds the domain services over st.
@@ -162,21 +165,26 @@ func NewServices(ctx context.Context, cfg config.Config, st *store.Store, log *s
 	}
 	vaults := vault.New(st, ids, auditLog, keys, now, log)
 	ids.RegisterGroupUse(vaults.VaultsUsingGroup)
+	rules := access.New(st, ids, auditLog, now, log)
+	ids.RegisterGroupUse(rules.RulesUsingGroup)
 	st.Subscribe(func(c store.Change) {
 		switch c.Topic {
 		case identity.Topic:
 			ids.Invalidate(c.ID)
 		case vault.Topic, identity.GroupTopic:
 			vaults.OnChange(c.ID)
+		case access.Topic:
+			rules.OnChange(c.ID)
 		case store.TopicAll:
 			ids.Invalidate(c.ID)
 			vaults.OnChange(c.ID)
+			rules.OnChange(c.ID)
 		}
 		creds.OnChange(c.Topic, c.ID)
 	})
 	reg := registry.New(st, auditLog, now, log, registry.Options{})
 	return Services{Identity: ids, Credentials: creds, Audit: auditLog, Keys: keys,
-		Registry: reg, Vaults: vaults}, nil
+		Registry: reg, Vaults: vaults, Access: rules}, nil
 }
 
 func (s *Server) buildServices(ctx context.Context) error {
@@ -185,9 +193,12 @@ func (s *Server) buildServices(ctx context.Context) error {
 		return err
 	}
 	s.Identity, s.Credentials, s.Audit, s.keys = svc.Identity, svc.Credentials, svc.Audit, svc.Keys
-	s.Registry, s.Vaults = svc.Registry, svc.Vaults
+	s.Registry, s.Vaults, s.Access = svc.Registry, svc.Vaults, svc.Access
 	ws, generated, err := s.Identity.Bootstrap(ctx, s.cfg.AdminEmail, s.cfg.AdminPassword)
 	if err != nil {
+		return err
+	}
+	if err := s.ensureAccessDefaults(ctx); err != nil {
 		return err
 	}
 	if generated != "" {
@@ -195,6 +206,20 @@ func (s *Server) buildServices(ctx context.Context) error {
 		s.log.Warn("created the first admin with a generated password; change it after "+
 			"signing in", "email", strings.ToLower(s.cfg.AdminEmail), "password", generated,
 			"workspace_id", ws.ID)
+	}
+	return nil
+}
+
+// ensureAccessDefaults gives every workspace its default access rules once.
+func (s *Server) ensureAccessDefaults(ctx context.Context) error {
+	all, err := s.Store.Workspaces(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ws := range all {
+		if err := s.Access.EnsureDefaults(ctx, ws.ID); err != nil {
+			return fmt.Errorf("default access rules: %w", err)
+		}
 	}
 	return nil
 }
@@ -215,14 +240,14 @@ func (s *Server) buildHTTP() error {
 		collectors.ProcessCollectorOpts{}))
 	secure := strings.HasPrefix(s.cfg.PublicURL, "https://")
 	apiHandler := api.New(api.Services{Identity: s.Identity, Credentials: s.Credentials,
-		Registry: s.Registry, Vaults: s.Vaults},
+		Registry: s.Registry, Vaults: s.Vaults, Access: s.Access},
 		s.log, api.NewMetrics(reg), api.Options{
 			APIVersion: s.cfg.Compat.APIVersion, ServerVersion: s.cfg.Compat.ServerVersion,
 			Version: s.build.Version, Commit: s.build.Commit, PublicURL: s.cfg.PublicURL,
 			SecureCookies: secure,
 		}, time.Now)
 	ui, err := web.New(web.Services{Identity: s.Identity, Credentials: s.Credentials,
-		Keys: s.keys}, s.log,
+		Keys: s.keys, Vaults: s.Vaults}, s.log,
 		web.Options{PublicURL: s.cfg.PublicURL, SecureCookies: secure, Version: s.build.Version,
 			APIVersion: s.cfg.Compat.APIVersion, ServerVersion: s.cfg.Compat.ServerVersion})
 	if err != nil {

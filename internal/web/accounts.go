@@ -42,6 +42,8 @@ type accountForm struct {
 	Groups        []groupChoice
 	Expiry        string
 	Errors        fieldErrors
+	// AdminAllowed shows the admin switch: the server lets service accounts be admins.
+	AdminAllowed bool
 }
 
 // groupChoice is one group a service account can be put in.
@@ -98,7 +100,7 @@ func accountExpiries(selected string) []choice {
 
 // assignableGroups are the groups a service account can be put in by hand: not Users
 // (everyone) and not Admins (the admin switch).
-func assignableGroups(groups []identity.GroupView, checked []string) []groupChoice {
+func assignableGroups(groups []identity.Group, checked []string) []groupChoice {
 	in := map[string]bool{}
 	for _, id := range checked {
 		in[id] = true
@@ -113,7 +115,7 @@ func assignableGroups(groups []identity.GroupView, checked []string) []groupChoi
 	return out
 }
 
-func (w *Web) accountRowOf(u identity.UserRow, groups []identity.GroupView,
+func (w *Web) accountRowOf(u identity.UserRow, groups []identity.Group,
 	csrf string) accountRow {
 	row := accountRow{ID: u.ID, Name: u.Name, Groups: namesOf(groups, u.Groups),
 		Credentials: u.Credentials, LastActive: pastOf(w.now(), u.LastCredentials),
@@ -153,13 +155,13 @@ func (w *Web) accounts(r *http.Request, s *session) (accountsView, error) {
 	if err != nil {
 		return accountsView{}, err
 	}
-	groups, err := w.svc.Identity.Groups(ctx)
+	groups, err := w.svc.Identity.GroupList(ctx)
 	if err != nil {
 		return accountsView{}, err
 	}
 	v := accountsView{adminFrame: w.usersFrame(r, s, pathServiceAccounts, "Service accounts"),
 		Create: accountForm{Groups: assignableGroups(groups, nil), Expiry: "never",
-			Errors: fieldErrors{}},
+			Errors: fieldErrors{}, AdminAllowed: w.svc.Identity.AllowsAdminServiceAccounts()},
 		Expiries: accountExpiries("never")}
 	for _, u := range list {
 		v.Rows = append(v.Rows, w.accountRowOf(u, groups, s.csrf))
@@ -168,12 +170,13 @@ func (w *Web) accounts(r *http.Request, s *session) (accountsView, error) {
 }
 
 // accountFormOf reads the create or edit form.
-func accountFormOf(r *http.Request, groups []identity.GroupView) (accountForm, []string) {
+func (w *Web) accountFormOf(r *http.Request, groups []identity.Group) (accountForm, []string) {
 	ids := dedupe(r.PostForm["groups"])
 	return accountForm{Name: strings.TrimSpace(r.PostForm.Get("name")),
 		Impersonation: r.PostForm.Get("impersonation") != "",
 		Admin:         r.PostForm.Get("admin") != "", Groups: assignableGroups(groups, ids),
-		Expiry: r.PostForm.Get("expiry"), Errors: fieldErrors{}}, append([]string{}, ids...)
+		Expiry: r.PostForm.Get("expiry"), Errors: fieldErrors{},
+		AdminAllowed: w.svc.Identity.AllowsAdminServiceAccounts()}, append([]string{}, ids...)
 }
 
 // accountFields maps the services' field names to the account form's inputs.
@@ -184,12 +187,12 @@ func accountFields() map[string]string {
 
 func (w *Web) createServiceAccount(rw http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
-	groups, err := w.svc.Identity.Groups(ctx)
+	groups, err := w.svc.Identity.GroupList(ctx)
 	if err != nil {
 		w.serverError(rw, r, s, err)
 		return
 	}
-	f, ids := accountFormOf(r, groups)
+	f, ids := w.accountFormOf(r, groups)
 	exp, err := expirySeconds(createForm{Expiry: f.Expiry})
 	var u identity.User
 	if err == nil {
@@ -241,11 +244,11 @@ func (w *Web) showAccountSecret(rw http.ResponseWriter, r *http.Request, s *sess
 // pathAccount finds the service account named in the path and the workspace's groups, or
 // answers with the error page.
 func (w *Web) pathAccount(rw http.ResponseWriter, r *http.Request, s *session) (
-	identity.UserRow, []identity.GroupView, bool) {
+	identity.UserRow, []identity.Group, bool) {
 	list, err := w.svc.Identity.ServiceAccounts(r.Context())
-	var groups []identity.GroupView
+	var groups []identity.Group
 	if err == nil {
-		groups, err = w.svc.Identity.Groups(r.Context())
+		groups, err = w.svc.Identity.GroupList(r.Context())
 	}
 	if err != nil {
 		w.serverError(rw, r, s, err)
@@ -270,10 +273,11 @@ func (w *Web) serviceAccountPage(rw http.ResponseWriter, r *http.Request, s *ses
 
 // showAccount renders a service account's page with a refused form's state applied.
 func (w *Web) showAccount(rw http.ResponseWriter, r *http.Request, s *session, status int,
-	u identity.UserRow, groups []identity.GroupView, apply func(*accountView)) {
+	u identity.UserRow, groups []identity.Group, apply func(*accountView)) {
 	row := w.accountRowOf(u, groups, s.csrf)
 	v := accountView{adminFrame: w.usersFrame(r, s, pathServiceAccounts, u.Name), Account: row,
-		Edit: accountForm{Name: u.Name, Impersonation: row.Impersonation, Admin: row.Admin,
+		Edit: accountForm{AdminAllowed: w.svc.Identity.AllowsAdminServiceAccounts(),
+			Name: u.Name, Impersonation: row.Impersonation, Admin: row.Admin,
 			Groups: assignableGroups(groups, u.Groups), Errors: fieldErrors{}},
 		NewCredentials: createForm{Expiry: "never", Errors: fieldErrors{}},
 		Expiries:       accountExpiries("never"), Max: w.svc.Credentials.MaxPerUser()}
@@ -300,7 +304,7 @@ func (w *Web) updateServiceAccount(rw http.ResponseWriter, r *http.Request, s *s
 	if !ok {
 		return
 	}
-	f, ids := accountFormOf(r, groups)
+	f, ids := w.accountFormOf(r, groups)
 	in := identity.ServiceAccountInput{Name: &f.Name, AllowImpersonation: &f.Impersonation,
 		Groups: &ids}
 	if f.Admin != (u.Role == identity.RoleAdmin) {

@@ -78,23 +78,36 @@ func (w *Web) onlyAdmins(h handlerFunc) handlerFunc {
 	}
 }
 
-// adminFrame is the frame of a Users and groups page: the chrome and the tabs.
+// adminFrame is the frame of a page of a section with tabs: the chrome and the tabs.
 type adminFrame struct {
 	chrome
-	Tabs []navItem
+	Tabs tabBar
 }
 
-// usersFrame returns the frame with tab marked current; sub is the page's own name, shown
-// in the browser's title before the section's.
-func (w *Web) usersFrame(r *http.Request, s *session, tab, sub string) adminFrame {
-	c := w.chrome(r, s, sectionUsers, pathUsers)
+// tabBar is the row of tabs of a section; Label names it for screen readers.
+type tabBar struct {
+	Label string
+	Items []navItem
+}
+
+// sectionFrame returns the frame of a page of the section at path, with the tab at
+// current marked; sub is the page's own name, shown in the browser's title before the
+// section's.
+func (w *Web) sectionFrame(r *http.Request, s *session, title, path string, tabs []navItem,
+	current, sub string) adminFrame {
+	c := w.chrome(r, s, title, path)
 	c.Subtitle = sub
+	for i := range tabs {
+		tabs[i].Current = tabs[i].Path == current
+	}
+	return adminFrame{chrome: c, Tabs: tabBar{Label: title, Items: tabs}}
+}
+
+// usersFrame returns the frame of a Users and groups page with tab marked current.
+func (w *Web) usersFrame(r *http.Request, s *session, tab, sub string) adminFrame {
 	tabs := []navItem{{Title: "Users", Path: pathUsers}, {Title: "Groups", Path: pathGroups},
 		{Title: "Service accounts", Path: pathServiceAccounts}}
-	for i := range tabs {
-		tabs[i].Current = tabs[i].Path == tab
-	}
-	return adminFrame{chrome: c, Tabs: tabs}
+	return w.sectionFrame(r, s, sectionUsers, pathUsers, tabs, tab, sub)
 }
 
 // confirmation is what a destructive change asks before it happens: a heading and a
@@ -136,8 +149,13 @@ func (c confirmation) dialog(id, csrf string, keep ...hiddenField) dialogView {
 // was refused.
 func (w *Web) showConfirm(rw http.ResponseWriter, r *http.Request, s *session, status int,
 	tab string, c confirmation, back, errMsg string) {
-	v := confirmView{adminFrame: w.usersFrame(r, s, tab, c.Button), confirmation: c,
-		Back: back, Error: errMsg}
+	w.showConfirmIn(rw, r, status, w.usersFrame(r, s, tab, c.Button), c, back, errMsg)
+}
+
+// showConfirmIn renders a confirmation page in the frame of any section.
+func (w *Web) showConfirmIn(rw http.ResponseWriter, r *http.Request, status int,
+	frame adminFrame, c confirmation, back, errMsg string) {
+	v := confirmView{adminFrame: frame, confirmation: c, Back: back, Error: errMsg}
 	w.render(rw, r, status, tmplConfirm, v)
 }
 
@@ -171,7 +189,7 @@ func redirectWith(rw http.ResponseWriter, r *http.Request, path, notice string, 
 
 // namesOf returns the names of the groups in ids, in the workspace's group order, leaving
 // out the built-in Users group that everyone is in.
-func namesOf(groups []identity.GroupView, ids []string) []string {
+func namesOf(groups []identity.Group, ids []string) []string {
 	in := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		in[id] = true

@@ -27,6 +27,8 @@ type workspaceView struct {
 	Create      createForm
 	Expiries    []choice
 	Graces      []choice
+	VaultsOn    bool // the personal vault card is shown
+	Vault       personalVaultView
 }
 
 // credentialRow is one pair as the table shows it.
@@ -123,6 +125,11 @@ func (w *Web) workspace(r *http.Request, s *session) (workspaceView, error) {
 		Create:   createForm{Expiry: "never", Errors: fieldErrors{}},
 		Expiries: expiryChoices("never"), Graces: graceChoices("1d")}
 	v.AtLimit = v.Max > 0 && v.Count >= v.Max
+	if v.VaultsOn = w.svc.Vaults != nil; v.VaultsOn {
+		if v.Vault, err = w.personalVault(r.Context()); err != nil {
+			return workspaceView{}, err
+		}
+	}
 	for _, c := range list {
 		row := credentialRowOf(now, c)
 		v.Rows = append(v.Rows, row)

@@ -33,7 +33,8 @@ func ago(now, t time.Time) string {
 	return "on " + day(t)
 }
 
-// until describes a future time relative to now: "in 3 days", "in 5 hours".
+// until describes a future time relative to now: "in 3 days", "in 5 hours". Hours and
+// days are rounded, so a link made to last 7 days says "in 7 days", not "in 6 days".
 func until(now, t time.Time) string {
 	d := t.Sub(now)
 	switch {
@@ -41,10 +42,10 @@ func until(now, t time.Time) string {
 		return "in less than a minute"
 	case d < time.Hour:
 		return "in " + plural(int(d/time.Minute), "minute")
-	case d < 48*time.Hour:
-		return "in " + plural(int(d/time.Hour), "hour")
+	case d < 47*time.Hour+30*time.Minute:
+		return "in " + plural(int((d+30*time.Minute)/time.Hour), "hour")
 	}
-	return "in " + plural(int(d/(24*time.Hour)), "day")
+	return "in " + plural(int((d+12*time.Hour)/(24*time.Hour)), "day")
 }
 
 func plural(n int, unit string) string {

@@ -23,6 +23,7 @@ type inviteRow struct {
 	Link      string
 	Sent      bool
 	SendError string
+	Expires   when // when the link stops working: Text is relative, Exact the time
 }
 
 // invite invites one or many addresses (separated by commas, semicolons, spaces or new
@@ -47,8 +48,12 @@ func (w *Web) showInvited(rw http.ResponseWriter, r *http.Request, s *session,
 	v := invitedView{adminFrame: w.usersFrame(r, s, pathUsers, "Invitations sent"),
 		Resent: resent}
 	for i, x := range res {
-		v.Results = append(v.Results, inviteRow{N: i, Email: x.Email, Link: x.Link, Sent: x.Sent,
-			SendError: x.SendError})
+		row := inviteRow{N: i, Email: x.Email, Link: x.Link, Sent: x.Sent,
+			SendError: x.SendError}
+		if !x.ExpiresAt.IsZero() {
+			row.Expires = when{Text: until(w.now(), x.ExpiresAt), Exact: exact(x.ExpiresAt)}
+		}
+		v.Results = append(v.Results, row)
 		if !x.Sent {
 			v.Unsent++
 		}

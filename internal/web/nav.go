@@ -22,7 +22,7 @@ func settingsSections() []section {
 		{groupUser, "Profile", pathProfile, false, true},
 		{groupUser, "Configuration", pathConfiguration, false, true},
 		{groupUser, "Workspace", pathWorkspace, false, true},
-		{groupAdmin, "Administrator vaults", "/settings/vaults", true, false},
+		{groupAdmin, sectionVaults, pathVaults, true, true},
 		{groupAdmin, sectionUsers, pathUsers, true, true},
 		{groupAdmin, "Access rules", "/settings/access-rules", true, false},
 		{groupAdmin, "Identity providers", "/settings/identity-providers", true, false},

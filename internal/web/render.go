@@ -32,6 +32,12 @@ const (
 	tmplAccountSecret   = "account_secret"
 	tmplConfirm         = "confirm"
 	tmplAccept          = "accept"
+
+	tmplVaults        = "vaults"
+	tmplVaultForm     = "vault_form"
+	tmplVaultHistory  = "vault_history"
+	tmplVaultActivity = "vault_activity"
+	tmplEffective     = "effective"
 )
 
 // pageNames lists every page template.
@@ -39,7 +45,8 @@ func pageNames() []string {
 	return []string{tmplLogin, tmplLogout, tmplError, tmplProfile, tmplConfiguration,
 		tmplWorkspace, tmplSecret, tmplRevoke, tmplRotate, tmplUsers, tmplInvited, tmplGroups,
 		tmplGroupForm, tmplServiceAccounts, tmplServiceAccount, tmplAccountSecret, tmplConfirm,
-		tmplAccept}
+		tmplAccept, tmplVaults, tmplVaultForm, tmplVaultHistory, tmplVaultActivity,
+		tmplEffective}
 }
 
 // parsePages parses every page together with the shared layout and partials, once, at
@@ -206,6 +213,27 @@ func adminNoticeText(code string) string {
 		return "Service account deleted. Its credentials no longer work."
 	case "account-revoked":
 		return "Credentials revoked. Agents using them stop working at once."
+	}
+	return vaultNoticeText(code)
+}
+
+// vaultNoticeText is noticeText for vaults.
+func vaultNoticeText(code string) string {
+	switch code {
+	case "vault-on":
+		return "Personal vault saved. New SDK and agent sessions receive it."
+	case "vault-off":
+		return "Personal vault saved. It is disabled: no session receives it."
+	case "vault-saved":
+		return "Vault saved. New sessions of those it applies to receive it, when active."
+	case "vault-enabled":
+		return "Vault activated. New sessions of those it applies to receive it."
+	case "vault-disabled":
+		return "Vault deactivated. New sessions no longer receive it."
+	case "vault-deleted":
+		return "Vault deleted."
+	case "vault-restored":
+		return "Version restored. It is now the vault's newest version."
 	}
 	return ""
 }

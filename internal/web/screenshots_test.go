@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,9 +38,10 @@ func TestScreenshots(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	h := start(t)
+	h := startVaults(t)
 	seedScreenshotData(t, h)
 	people := seedUsersAndGroups(t, h)
+	vaults := seedVaults(t, h, people)
 	ctx := newBrowser(t, 5*time.Minute)
 
 	each(t, ctx, func(suffix string) {
@@ -64,7 +67,97 @@ func TestScreenshots(t *testing.T) {
 		)
 		save(t, ctx, dir, "secret-"+suffix)
 		shootUsersAndGroups(t, ctx, dir, h, people, suffix)
+		shootVaults(t, ctx, dir, h, vaults, suffix)
 	})
+}
+
+// shootVaults saves the vault pages: the personal vault with a refused save, the
+// Administrator vaults tabs, a vault's edit page and history, and a member's effective
+// configuration.
+func shootVaults(t *testing.T, ctx context.Context, dir string, h *harness, v seededVaults,
+	suffix string) {
+	t.Helper()
+	step(t, ctx, "refused personal vault",
+		chromedp.Navigate(h.url+"/settings/workspace#vault"),
+		chromedp.WaitVisible(chromedp.ID("vault-data")),
+		chromedp.SetValue(chromedp.ID("vault-data"), brokenVault),
+		chromedp.Click(chromedp.CSS(`form[action="/settings/workspace/vault#vault"] `+
+			`button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("vault-data-error")))
+	toTop(t, ctx)
+	save(t, ctx, dir, "workspace-vault-error-"+suffix)
+	shoot(t, ctx, dir, "vaults-"+suffix, h.url+"/settings/vaults", "vaults-heading")
+	if suffix == "light-1280" { // the in-between width, where the table drops columns
+		step(t, ctx, "emulate 1024", chromedp.EmulateViewport(1024, 768))
+		shoot(t, ctx, dir, "vaults-light-1024", h.url+"/settings/vaults", "vaults-heading")
+		step(t, ctx, "emulate 1280 again", chromedp.EmulateViewport(1280, 800))
+	}
+	step(t, ctx, "open a row menu",
+		chromedp.Click(chromedp.CSS(`#vault-`+v.group+` details.menu summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#vault-`+v.group+` a[data-dialog]`)))
+	save(t, ctx, dir, "vaults-menu-"+suffix)
+	step(t, ctx, "open the delete dialog",
+		chromedp.Click(chromedp.CSS(`a[data-dialog="delete-`+v.group+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog[open] button[data-confirm]`)))
+	save(t, ctx, dir, "vaults-delete-dialog-"+suffix)
+	shoot(t, ctx, dir, "vault-new-"+suffix, h.url+"/settings/vaults/new", "vault-name")
+	shoot(t, ctx, dir, "vault-edit-"+suffix, h.url+"/settings/vaults/"+v.group, "vault-name")
+	shoot(t, ctx, dir, "vault-history-"+suffix, h.url+"/settings/vaults/"+v.group+
+		"/history?a=1&b=3", "diff-heading")
+	shoot(t, ctx, dir, "vault-activity-"+suffix, h.url+"/settings/vaults/activity",
+		"activity-heading")
+	shoot(t, ctx, dir, "effective-"+suffix, h.url+"/settings/effective-config?user="+
+		v.member, "keys-heading")
+}
+
+// toTop scrolls the page back up, so a full-page shot does not show the sticky navigation
+// halfway down.
+func toTop(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
+		"window.scrollTo(0, 0), true")); err != nil {
+		t.Fatalf("scroll to the top: %v", err)
+	}
+}
+
+// brokenVault is vault text with an unterminated string on line 3.
+const brokenVault = "sdk {\n  aws.s3 {\n    key = \"AKIA\n  }\n}\n"
+
+// seededVaults names what seedVaults made.
+type seededVaults struct {
+	group  string // a group vault with three versions
+	member string // a person the vaults apply to
+}
+
+// seedVaults fills the vault pages: workspace and group vaults (one inactive, one
+// edited twice), and personal vaults of the admin and a member.
+func seedVaults(t *testing.T, h *harness, people seeded) seededVaults {
+	t.Helper()
+	admin := h.admin()
+	addVault(t, admin, vaultForm("Company defaults", "workspace", "", "hocon",
+		"sdk {\n  development.default_output_uri: \"s3://acme-models\"\n  "+
+			"log.null_log_propagate: true\n}\n"))
+	first := "sdk:\n  aws:\n    s3:\n      region: eu-west-1\n      key: AKIADATASCIENCE\n" +
+		"      secret: wJalrXUtnFEMIK7MDENG\n"
+	id := addVault(t, admin, vaultForm("Data science S3", "group", people.group, "yaml", first))
+	second := strings.Replace(first, "eu-west-1", "eu-central-1", 1) +
+		"  development:\n    default_output_uri: s3://ds-models\n"
+	for i, data := range []string{second, second + "agent:\n  docker_force_pull: true\n"} {
+		form := vaultForm("Data science S3", "", "", "yaml", data)
+		form.Set("version", strconv.Itoa(i+1))
+		wantStatus(t, admin.send("/settings/vaults/"+id, form), http.StatusSeeOther)
+	}
+	platform := groupID(t, admin, "Platform")
+	ssh := vaultForm("Session host keys", "group", platform, "json",
+		`{"ssh_host_ed25519_key": "-----BEGIN OPENSSH PRIVATE KEY-----\n...", `+
+			`"ssh_host_ed25519_key__pub": "ssh-ed25519 AAAAC3Nza..."}`)
+	ssh.Set("type", "ssh_server")
+	ssh.Del("enabled")
+	addVault(t, admin, ssh)
+	wantStatus(t, admin.savePersonal("", 0, "hocon",
+		"# Keep disabled while editing\nsdk.aws.s3.region: us-east-1\n", false),
+		http.StatusSeeOther)
+	return seededVaults{group: id, member: people.member}
 }
 
 // shootUsersAndGroups saves the pages of the Users and groups section.

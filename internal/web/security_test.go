@@ -12,7 +12,9 @@ import (
 // settingsPages are the pages a signed-in user can open.
 var settingsPages = []string{"/settings/profile", "/settings/configuration",
 	"/settings/workspace", "/logout", "/settings/no-such-page", "/settings/users",
-	"/settings/groups", "/settings/groups/new", "/settings/service-accounts"}
+	"/settings/groups", "/settings/groups/new", "/settings/service-accounts",
+	"/settings/vaults", "/settings/vaults/new", "/settings/vaults/activity",
+	"/settings/effective-config"}
 
 func TestSecurityHeadersOnEveryUIResponse(t *testing.T) {
 	h := start(t)
@@ -36,13 +38,20 @@ func TestSecurityHeadersOnEveryUIResponse(t *testing.T) {
 }
 
 func TestPagesHaveNoInlineScriptOrStyleAndUniqueIDs(t *testing.T) {
-	h := start(t)
+	h := startVaults(t)
 	a := h.agent()
 	pages := map[string]*page{"/login": a.get("/login")}
 	a.login(adminEmail, adminPassword)
 	for _, path := range settingsPages {
 		pages[path] = a.get(path)
 	}
+	id := addVault(t, a, vaultForm("CSP check", "workspace", "", "hocon", "a.b = 1\n"))
+	for _, path := range []string{"/settings/vaults", "/settings/vaults/" + id,
+		"/settings/vaults/" + id + "/history", "/settings/vaults/" + id + "/restore?version=1",
+		"/settings/vaults/activity", "/settings/effective-config"} {
+		pages["with a vault: "+path] = a.get(path)
+	}
+	pages["vault syntax error"] = a.savePersonal("", 0, "hocon", "a {\n", true)
 	invited := a.invite("csp@example.com", "user")
 	pages["invitation links"] = invited
 	pages["/invite/{token}"] = h.agent().get(linkPath(t, inviteLinks(t, invited)[0]))

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -20,6 +21,10 @@ const sessionCookie = "clearml_token_basic"
 
 // maxForm bounds a form body: a full cloud access table with long secrets fits.
 const maxForm = 2 << 20
+
+// maxUpload bounds a multipart form body: a vault editor's 1 MiB and an imported file of
+// 1 MiB fit, with room for the other fields.
+const maxUpload = 3 << 20
 
 // session is a signed-in request: who is calling, the token's claims, and the CSRF token
 // the session's forms carry.
@@ -63,11 +68,14 @@ func (w *Web) action(h handlerFunc) http.Handler {
 			redirectToLogin(rw, r)
 			return
 		}
-		r.Body = http.MaxBytesReader(rw, r.Body, maxForm)
-		if err := r.ParseForm(); err != nil {
+		if err := parseBody(rw, r); err != nil {
 			w.fail(rw, r, s, http.StatusBadRequest, "Bad request",
-				"The form could not be read.", r.URL.Path)
+				"The form could not be read. A form with a file may be at most 3 MiB.",
+				r.URL.Path)
 			return
+		}
+		if r.MultipartForm != nil {
+			defer r.MultipartForm.RemoveAll()
 		}
 		if !secret.Equal(r.PostForm.Get("csrf"), s.csrf) {
 			w.forbidden(rw, r, s)
@@ -75,6 +83,18 @@ func (w *Web) action(h handlerFunc) http.Handler {
 		}
 		h(rw, r, s)
 	})
+}
+
+// parseBody reads a bounded form body into r.PostForm: URL-encoded, or multipart for forms
+// that carry a file (whose parts stay in memory, within the same bound).
+func parseBody(rw http.ResponseWriter, r *http.Request) error {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		r.Body = http.MaxBytesReader(rw, r.Body, maxForm)
+		return r.ParseForm()
+	}
+	r.Body = http.MaxBytesReader(rw, r.Body, maxUpload)
+	return r.ParseMultipartForm(maxUpload)
 }
 
 // forbidden is the answer to a forged or expired form.

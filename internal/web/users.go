@@ -29,6 +29,14 @@ type usersView struct {
 	Invitations  []invitationRow
 	Domains      string
 	DomainErrors fieldErrors
+	Seats        seats
+}
+
+// seats is how many people hold a seat (active or invited) and the cap, 0 for none.
+type seats struct {
+	Used int
+	Max  int
+	Full bool // no invitation can be sent
 }
 
 // userRow is one person as the table shows them.
@@ -98,7 +106,7 @@ func (w *Web) users(r *http.Request, s *session) (usersView, error) {
 	if err != nil {
 		return usersView{}, err
 	}
-	groups, err := w.svc.Identity.Groups(ctx)
+	groups, err := w.svc.Identity.GroupList(ctx)
 	if err != nil {
 		return usersView{}, err
 	}
@@ -110,9 +118,14 @@ func (w *Web) users(r *http.Request, s *session) (usersView, error) {
 	if err != nil {
 		return usersView{}, err
 	}
+	used, max, err := w.svc.Identity.Seats(ctx)
+	if err != nil {
+		return usersView{}, err
+	}
 	v := usersView{adminFrame: w.usersFrame(r, s, pathUsers, "Users"), Query: q, Page: page,
 		Total: res.Total, Domains: strings.Join(domains, "\n"), DomainErrors: fieldErrors{},
-		Invite: inviteForm{Roles: roleChoices(identity.RoleUser), Errors: fieldErrors{}}}
+		Invite: inviteForm{Roles: roleChoices(identity.RoleUser), Errors: fieldErrors{}},
+		Seats:  seats{Used: used, Max: max, Full: max > 0 && used >= max}}
 	v.paging(len(res.Users))
 	keep := []hiddenField{{"q", q}, {"page", strconv.Itoa(page)}}
 	byUser := map[string]string{}
@@ -164,7 +177,7 @@ func (v *usersView) paging(shown int) {
 	}
 }
 
-func (w *Web) userRowOf(u identity.UserRow, groups []identity.GroupView, s *session,
+func (w *Web) userRowOf(u identity.UserRow, groups []identity.Group, s *session,
 	keep []hiddenField) userRow {
 	now := w.now()
 	self := u.ID == s.principal.UserID

@@ -17,6 +17,7 @@ import (
 	"atrium/internal/credential"
 	"atrium/internal/identity"
 	"atrium/internal/secret"
+	"atrium/internal/vault"
 )
 
 // Services are the domain services the UI calls.
@@ -24,6 +25,7 @@ type Services struct {
 	Identity    *identity.Service
 	Credentials *credential.Service
 	Keys        *secret.Keyring
+	Vaults      *vault.Service
 }
 
 // Options configures the UI.
@@ -60,8 +62,14 @@ func New(svc Services, log *slog.Logger, opts Options) (*Web, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web templates: %w", err)
 	}
+	sections := settingsSections()
+	for i := range sections {
+		if sections[i].Path == pathVaults && svc.Vaults == nil {
+			sections[i].Built = false
+		}
+	}
 	return &Web{svc: svc, log: log, opts: opts, origin: originOf(opts.PublicURL), pages: pages,
-		assets: a, sections: settingsSections(), now: time.Now}, nil
+		assets: a, sections: sections, now: time.Now}, nil
 }
 
 // originOf returns scheme://host of a URL, or "" when it has neither.
@@ -118,6 +126,7 @@ func (w *Web) routes() []route {
 		{"GET /static/{hash}/{name}", http.HandlerFunc(w.assets.serve)},
 		{"/static/", http.NotFoundHandler()},
 	}
+	routes = append(routes, w.vaultRoutes()...)
 	return append(routes, w.adminRoutes()...)
 }
 

@@ -252,6 +252,8 @@ func TestRelativeTimes(t *testing.T) {
 		{30 * time.Second, "in less than a minute"},
 		{23 * time.Hour, "in 23 hours"},
 		{6 * 24 * time.Hour, "in 6 days"},
+		{7*24*time.Hour - time.Second, "in 7 days"},
+		{47*time.Hour + 40*time.Minute, "in 2 days"},
 	}
 	for _, tc := range future {
 		if got := until(now, now.Add(tc.d)); got != tc.want {

@@ -1,7 +1,8 @@
 // Atrium settings: progressive enhancement only. Every form works without this file; it
 // adds copy buttons, auto-saving switches, <dialog> confirmations, inline edit toggles,
-// client-side "Add row" and the member picker's type-ahead. Loaded synchronously in <head>
-// so the "js" class is set before the first paint and nothing shifts.
+// client-side "Add row", the member picker's type-ahead, and the vault editor's error line
+// and file import. Loaded synchronously in <head> so the "js" class is set before the
+// first paint and nothing shifts.
 "use strict";
 
 document.documentElement.classList.add("js");
@@ -177,6 +178,102 @@ document.documentElement.classList.add("js");
     });
   }
 
+  // gotoLine selects line (1-based) of a textarea and scrolls it into the textarea's view.
+  function gotoLine(area, line, column, focus) {
+    var lines = area.value.split("\n");
+    if (line < 1 || line > lines.length) { return; }
+    var start = 0;
+    for (var i = 0; i < line - 1; i++) { start += lines[i].length + 1; }
+    var end = start + lines[line - 1].length;
+    var at = Math.min(start + Math.max(column - 1, 0), end);
+    if (focus) { area.focus({ preventScroll: true }); }
+    area.setSelectionRange(start, end === start ? at : end);
+    var height = parseFloat(window.getComputedStyle(area).lineHeight) || 18;
+    area.scrollTop = Math.max(0, (line - 4) * height);
+  }
+
+  // A vault editor refused with a line and column shows that line selected; "Go to line"
+  // puts the cursor there again.
+  function initEditorErrors(root) {
+    root.querySelectorAll("textarea[data-error-line]").forEach(function (area) {
+      var line = parseInt(area.dataset.errorLine, 10);
+      var column = parseInt(area.dataset.errorColumn, 10) || 1;
+      gotoLine(area, line, column, true);
+      var button = root.querySelector('[data-goto-line="' + area.id + '"]');
+      if (button) {
+        button.addEventListener("click", function () { gotoLine(area, line, column, true); });
+      }
+    });
+  }
+
+  // Importing a file reads it into the editor at once, sets the format from its extension
+  // and clears the file input, so only the editor's text is sent. Without scripts the
+  // server does the same when the form is sent.
+  function initImport(root) {
+    var formats = { json: "json", yaml: "yaml", yml: "yaml", conf: "hocon", hocon: "hocon" };
+    root.querySelectorAll("input[type=file][data-import]").forEach(function (input) {
+      var area = document.getElementById(input.dataset.import);
+      var form = input.closest("form");
+      var status = form && form.querySelector("[data-import-status]");
+      var format = form && form.querySelector("select[name=format]");
+      if (!area || !window.FileReader) { return; }
+      function say(text, isError) {
+        if (!status) { return; }
+        status.textContent = text;
+        status.classList.toggle("field-error", !!isError);
+      }
+      input.addEventListener("change", function () {
+        var file = input.files && input.files[0];
+        if (!file) { return; }
+        if (file.size > 1048576) {
+          say("The file is larger than 1 MiB.", true);
+          input.value = "";
+          return;
+        }
+        var reader = new FileReader();
+        reader.onload = function () {
+          area.value = String(reader.result).replace(/\r\n/g, "\n");
+          var ext = file.name.split(".").pop().toLowerCase();
+          if (format && formats[ext]) { format.value = formats[ext]; }
+          input.value = "";
+          say("Loaded " + file.name + " into the editor. Review it, then save.", false);
+          area.focus();
+        };
+        reader.onerror = function () { say("The file could not be read.", true); };
+        reader.readAsText(file);
+      });
+    });
+  }
+
+  // An open row menu closes on a click elsewhere and on Escape.
+  function initMenus(root) {
+    var menus = root.querySelectorAll("details.menu");
+    if (menus.length === 0) { return; }
+    document.addEventListener("click", function (e) {
+      menus.forEach(function (m) { if (m.open && !m.contains(e.target)) { m.open = false; } });
+    });
+    document.addEventListener("keydown", function (e) {
+      if (e.key !== "Escape") { return; }
+      menus.forEach(function (m) {
+        if (m.open) { m.open = false; m.querySelector("summary").focus(); }
+      });
+    });
+    menus.forEach(function (m) {
+      m.querySelectorAll("[data-dialog]").forEach(function (link) {
+        link.addEventListener("click", function () { m.open = false; });
+      });
+    });
+  }
+
+  // A switch in a table row dims the row when off, as the server draws it.
+  function initRowSwitches(root) {
+    root.querySelectorAll("tr form[data-autosave] input.switch").forEach(function (sw) {
+      sw.addEventListener("change", function () {
+        sw.closest("tr").classList.toggle("row-off", !sw.checked);
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     initCopy(document);
     initAutosave(document);
@@ -185,5 +282,9 @@ document.documentElement.classList.add("js");
     initAddRow(document);
     initFilter(document);
     initReveal(document);
+    initEditorErrors(document);
+    initImport(document);
+    initRowSwitches(document);
+    initMenus(document);
   });
 })();
