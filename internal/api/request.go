@@ -219,17 +219,15 @@ func setDotted(m map[string]any, path []string, v any) {
 	m[path[len(path)-1]] = v
 }
 
-// splitLines parses an application/json-lines body: one JSON object per non-blank line.
+// splitLines splits an application/json-lines body into its non-blank lines. Lines are not
+// validated here: the endpoint stores the good ones and counts the rest as errors, as
+// ClearML does for event batches.
 func splitLines(body []byte) ([]json.RawMessage, error) {
 	var out []json.RawMessage
-	for i, line := range bytes.Split(body, []byte("\n")) {
+	for _, line := range bytes.Split(body, []byte("\n")) {
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			continue
-		}
-		if !json.Valid(line) || line[0] != '{' {
-			return nil, apperr.Invalidf("Invalid request body (line %d is not a JSON object)", i+1).
-				WithSub(400, 12)
 		}
 		out = append(out, json.RawMessage(line))
 	}

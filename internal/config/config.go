@@ -39,7 +39,14 @@ type Config struct {
 	Credentials Credentials `yaml:"credentials"`
 	Users       Users       `yaml:"users"`
 	SMTP        SMTP        `yaml:"smtp"`
+	Registry    Registry    `yaml:"registry"`
 	Compat      Compat      `yaml:"compat"`
+}
+
+// Registry configures the workload registry.
+type Registry struct {
+	MaxEventsPerTask int64    `yaml:"max_events_per_task"`
+	WorkerTimeout    Duration `yaml:"worker_timeout"`
 }
 
 // Users configures people and service accounts.
@@ -130,7 +137,9 @@ func Default() Config {
 		Credentials: Credentials{MaxPerUser: 10},
 		Users:       Users{InvitationTTL: Duration(7 * 24 * time.Hour)},
 		SMTP:        SMTP{Port: 587, Security: "starttls"},
-		Compat:      Compat{APIVersion: "2.31", ServerVersion: "2.3.0"},
+		Registry: Registry{MaxEventsPerTask: 1_000_000,
+			WorkerTimeout: Duration(10 * time.Minute)},
+		Compat: Compat{APIVersion: "2.31", ServerVersion: "2.3.0"},
 	}
 }
 
@@ -229,6 +238,12 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("smtp.from %q: want an e-mail address", c.SMTP.From))
 		}
 	}
+	if c.Registry.MaxEventsPerTask < 1 {
+		errs = append(errs, errors.New("registry.max_events_per_task: must be at least 1"))
+	}
+	if c.Registry.WorkerTimeout <= 0 {
+		errs = append(errs, errors.New("registry.worker_timeout: must be positive"))
+	}
 	if _, err := strconv.ParseFloat(c.Compat.APIVersion, 64); err != nil {
 		errs = append(errs, fmt.Errorf("compat.api_version %q: want a version like 2.31", c.Compat.APIVersion))
 	}
@@ -293,6 +308,10 @@ func redactedView(c Config) map[string]any {
 			"host": c.SMTP.Host, "port": c.SMTP.Port, "security": c.SMTP.Security,
 			"username": c.SMTP.Username, "password": c.SMTP.Password, "from": c.SMTP.From,
 			"insecure_skip_verify": c.SMTP.InsecureSkipVerify,
+		},
+		"registry": map[string]any{
+			"max_events_per_task": c.Registry.MaxEventsPerTask,
+			"worker_timeout":      time.Duration(c.Registry.WorkerTimeout).String(),
 		},
 		"compat": map[string]any{
 			"api_version": c.Compat.APIVersion, "server_version": c.Compat.ServerVersion,
