@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strconv"
@@ -93,8 +94,8 @@ func run(duration time.Duration, conns int, rss bool, only string) error {
 		{"vaults", "GET", "/users.get_vaults?enabled=true&types=config&types=config",
 			"Bearer " + member, "0.5", 0.5},
 	}
-	fmt.Printf("apiload: %d connections, %s per run, GOMAXPROCS=%s\n\n", conns, duration,
-		os.Getenv("GOMAXPROCS"))
+	fmt.Printf("apiload: %d connections, %s per run, %d CPUs\n\n", conns, duration,
+		runtime.NumCPU())
 	fmt.Printf("%-8s %12s %12s %10s %10s %8s %8s\n", "scenario", "atrium rps", "bare rps",
 		"atrium p99", "bare p99", "ratio", "target")
 	for _, sc := range scenarios {

@@ -172,8 +172,10 @@ func testCredentials(t *testing.T, ts *testServer) {
 		wantErr(t, ts.call(t, "users.get_current_user", p.basic(), ""), 401, 22, "")
 		wantErr(t, ts.call(t, "auth.revoke_credentials", admin, `{"access_key":"`+p.Key+`"}`),
 			400, 300, "Invalid user (invalid user or invalid access key)")
-		// A token issued with the pair is a session of its own (as in ClearML).
-		wantOK(t, ts.call(t, "users.get_current_user", bearer(tok), ""))
+		// A token obtained with the pair ends with it, and so does any refresh of it.
+		wantErr(t, ts.call(t, "users.get_current_user", bearer(tok), ""), 401, 30,
+			"were revoked")
+		wantErr(t, ts.call(t, "auth.login", bearer(tok), ""), 401, 30, "")
 	})
 	t.Run("revoke unknown", func(t *testing.T) {
 		r := ts.call(t, "auth.revoke_credentials", admin, `{"access_key":"NOSUCHKEY"}`)
@@ -331,8 +333,6 @@ func TestCredentialsAreOwn(t *testing.T) {
 			`{"access_key":"` + userPair.Key + `"}`, 300},
 		{"admin edits user's", admin, "auth.edit_credentials",
 			`{"access_key":"` + userPair.Key + `","label":"x"}`, 75},
-		{"admin revokes user's naming the user", admin, "auth.revoke_credentials",
-			`{"access_key":"` + userPair.Key + `","user":"` + userID + `"}`, 301},
 		{"user creates a pair for admin", user, "auth.create_credentials",
 			`{"user":"` + ts.AdminID + `"}`, 301},
 		{"admin creates a pair for a person", admin, "auth.create_credentials",
@@ -385,6 +385,11 @@ func TestCredentialsAreOwn(t *testing.T) {
 		}
 		body, _ := json.Marshal(map[string]string{"user": ts.AdminID, "name": "Hijacked"})
 		wantErr(t, ts.call(t, "users.update", userPair.basic(), string(body)), 403, 21, "")
+	})
+	t.Run("admin revokes a person's leaked pair naming them", func(t *testing.T) {
+		wantOK(t, ts.call(t, "auth.revoke_credentials", admin,
+			`{"access_key":"`+userPair.Key+`","user":"`+userID+`"}`))
+		wantErr(t, ts.call(t, "users.get_current_user", userPair.basic(), ""), 401, 22, "")
 	})
 }
 

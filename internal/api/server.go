@@ -6,6 +6,7 @@ func (a *API) serverEndpoints() []*Endpoint {
 	return []*Endpoint{
 		{Name: "server.info", Handle: a.serverInfo},
 		{Name: "debug.ping", Auth: AuthNone, Handle: a.ping},
+		{Name: "server.report_stats_option", Handle: a.reportStatsOption},
 	}
 }
 
@@ -26,4 +27,11 @@ func (a *API) ping(c *Call) (any, error) {
 	maps.Copy(out, c.bodyMap())
 	out["msg"] = "ClearML server"
 	return out, nil
+}
+
+// reportStatsOption answers the web app's telemetry question: Atrium sends no usage
+// statistics anywhere, so the option is not supported.
+func (a *API) reportStatsOption(c *Call) (any, error) {
+	return map[string]any{"supported": false, "enabled": false,
+		"current_version": a.opts.ServerVersion}, nil
 }

@@ -175,6 +175,9 @@ func runCredentials(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return fmt.Errorf("no user with e-mail %s", *email)
 	}
+	if u.Status != identity.StatusActive {
+		return fmt.Errorf("%s is %s; only active users get credentials", u.Email, u.Status)
+	}
 	p, err := sh.svc.Identity.Principal(ctx, u.WorkspaceID, u.ID)
 	if err != nil {
 		return err

@@ -60,6 +60,11 @@ func runRestore(ctx context.Context, args []string, io IO) error {
 	if err := checkSQLite(ctx, *from); err != nil {
 		return err
 	}
+	lock, err := store.LockData(cfg.Data, true)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return err
 	}

@@ -38,7 +38,8 @@ func commands() []command {
 		{"version", "print the version", runVersion},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"config", "print the effective configuration with secrets redacted", runConfig},
-		{"user", "create a user or reset a password (user create|reset-password)", runUser},
+		{"user", "manage people (user create|list|set-role|deactivate|reactivate|remove|" +
+			"reset-password)", runUser},
 		{"credentials", "create API credentials for a user (credentials create)", runCredentials},
 		{"backup", "copy the embedded database to a file", runBackup},
 		{"restore", "replace the embedded database with a backup (server stopped)", runRestore},

@@ -274,11 +274,20 @@ func (c Config) Redacted() string {
 	if c.SMTP.Password != "" {
 		c.SMTP.Password = "<redacted>"
 	}
-	if u, err := url.Parse(c.DB); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "redacted")
-			c.DB = u.String()
+	if u, err := url.Parse(c.DB); err == nil && c.DB != "" {
+		if u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				u.User = url.UserPassword(u.User.Username(), "redacted")
+			}
 		}
+		q := u.Query()
+		for k := range q {
+			if strings.Contains(strings.ToLower(k), "password") || k == "sslkey" {
+				q.Set(k, "redacted")
+			}
+		}
+		u.RawQuery = q.Encode()
+		c.DB = u.String()
 	}
 	out, _ := yaml.Marshal(redactedView(c))
 	return string(out)

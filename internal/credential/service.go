@@ -164,6 +164,10 @@ type Created struct {
 const maxLabel = 255
 
 func checkLabel(label string) error {
+	if identity.HasControl(label) {
+		return apperr.Invalidf("Validation error (label must not contain control characters)").
+			WithSub(400, 12).OnField("label")
+	}
 	if utf8.RuneCountInString(label) > maxLabel {
 		return apperr.Invalidf("Validation error (label must be at most %d characters)", maxLabel).
 			WithSub(400, 12).OnField("label")
@@ -270,11 +274,13 @@ func (s *Service) RevokeFor(ctx context.Context, userID, accessKey string) error
 		return apperr.Forbiddenf("Forbidden (not allowed for role): role=%s", p.Role).
 			WithSub(403, 20)
 	}
-	target, err := s.users.Principal(ctx, p.WorkspaceID, userID)
-	if err != nil || target.Kind != identity.KindService {
+	// Admins may revoke anyone's pair in the workspace (a leaked key of a person included).
+	target, err := s.users.User(ctx, userID)
+	if err != nil || target.Status == identity.StatusRemoved {
 		return apperr.Invalidf("Invalid user id: id=%s", userID).WithSub(400, 301)
 	}
-	return s.Revoke(identity.WithPrincipal(ctx, target), accessKey)
+	return s.Revoke(identity.WithPrincipal(ctx, identity.Principal{WorkspaceID: p.WorkspaceID,
+		UserID: target.ID, Name: target.Name, Role: target.Role, Kind: target.Kind}), accessKey)
 }
 
 func (s *Service) expiry(expiration *int64) (time.Time, error) {
@@ -457,11 +463,19 @@ func (s *Service) Rotate(ctx context.Context, accessKey string, grace time.Durat
 	}
 	var out Created
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		rotated, err := s.hasSuccessor(ctx, p, accessKey)
+		if err != nil {
+			return err
+		}
 		old, err := s.store.UpdateCredential(ctx, p.WorkspaceID, p.UserID, accessKey,
 			func(c *Credential) error {
 				deadline := s.now().Add(grace)
 				if c.Expired(s.now()) {
 					return apperr.Invalidf("These credentials have already expired")
+				}
+				if rotated {
+					return apperr.Invalidf("These credentials were already rotated; rotate "+
+						"their successor instead").WithSub(400, 12)
 				}
 				if c.ExpiresAt.IsZero() || deadline.Before(c.ExpiresAt) {
 					c.ExpiresAt = deadline
@@ -492,6 +506,20 @@ func (s *Service) Rotate(ctx context.Context, accessKey string, grace time.Durat
 		s.pairs.drop(accessKey)
 	}
 	return out, err
+}
+
+func (s *Service) hasSuccessor(ctx context.Context, p identity.Principal, accessKey string) (
+	bool, error) {
+	list, err := s.store.Credentials(ctx, p.WorkspaceID, p.UserID)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range list {
+		if c.SuccessorOf == accessKey {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // Verify checks an access key and secret, as HTTP Basic on any endpoint. It answers from

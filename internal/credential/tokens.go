@@ -29,6 +29,9 @@ type Claims struct {
 	Impersonator string `json:"impersonator,omitempty"`
 	// ActAs marks X-ClearML-Act-As tokens: the user's identity with the impersonator's role.
 	ActAs bool `json:"act_as,omitempty"`
+	// AccessKey binds a token to the key pair it was obtained with: revoking or expiring the
+	// pair ends the token (and every token refreshed from it) too.
+	AccessKey string `json:"ak,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -85,6 +88,7 @@ func (s *Service) issue(p identity.Principal, ttl time.Duration) (Token, error) 
 		FeatureSet:    s.featureSet(),
 		Impersonator:  p.ImpersonatorID,
 		ActAs:         p.ActAs,
+		AccessKey:     p.AccessKey,
 	}
 	c.IssuedAt = jwt.NewNumericDate(now)
 	if ttl > 0 {
@@ -171,6 +175,11 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (identity.Princi
 	if s.revoked.has(c.SessionID) {
 		return identity.Principal{}, Claims{}, tokenError("revoked token")
 	}
+	if c.AccessKey != "" {
+		if err := s.pairStillValid(ctx, c.AccessKey); err != nil {
+			return identity.Principal{}, Claims{}, err
+		}
+	}
 	p, err := s.users.Principal(ctx, c.Identity.Company, c.Identity.User)
 	if err != nil {
 		return identity.Principal{}, Claims{}, err
@@ -180,8 +189,24 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (identity.Princi
 			return identity.Principal{}, Claims{}, err
 		}
 	}
-	p.SessionID = c.SessionID
+	p.SessionID, p.AccessKey = c.SessionID, c.AccessKey
 	return p, c, nil
+}
+
+// pairStillValid checks, from the pair cache, that the key a token was obtained with has not
+// been revoked or expired since.
+func (s *Service) pairStillValid(ctx context.Context, accessKey string) error {
+	pair, err := s.pairs.get(ctx, s.store, accessKey)
+	if err != nil {
+		return err
+	}
+	if pair.AccessKey == "" {
+		return tokenError("the credentials this token was issued for were revoked")
+	}
+	if pair.Expired(s.now()) {
+		return tokenError("the credentials this token was issued for have expired")
+	}
+	return nil
 }
 
 // impersonated re-checks, on every use of an impersonation token, that the real caller may

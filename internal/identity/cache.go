@@ -6,8 +6,9 @@ import (
 )
 
 // principalTTL bounds how long a cached principal is trusted without hearing of a change;
-// change notifications normally drop entries long before.
-const principalTTL = time.Minute
+// change notifications normally drop entries long before. It also bounds how late a
+// change made by another process on the same SQLite file (a shell command) is seen.
+const principalTTL = 10 * time.Second
 
 type principalCache struct {
 	mu      sync.RWMutex

@@ -225,6 +225,10 @@ func checkGroupInput(in GroupInput) error {
 	}
 	if in.Name != nil {
 		n := utf8.RuneCountInString(strings.TrimSpace(*in.Name))
+		if HasControl(*in.Name) {
+			return apperr.Invalidf("Group name must not contain control characters").
+				OnField("name")
+		}
 		if n < 1 || n > 100 {
 			return apperr.Invalidf("Group name must be 1 to 100 characters").OnField("name")
 		}
@@ -363,17 +367,18 @@ func (s *Service) setAdmins(ctx context.Context, p Principal, want map[string]Us
 				OnField("users").WithSub(400, 12)
 		}
 	}
-	for _, u := range current {
-		_, keep := want[u.ID]
-		if u.Role == RoleAdmin && !keep {
-			if err := s.setRole(ctx, p, u.ID, RoleUser); err != nil {
+	for id, u := range want {
+		if u.Role != RoleAdmin {
+			if err := s.setRole(ctx, p, id, RoleAdmin); err != nil {
 				return err
 			}
 		}
 	}
-	for id, u := range want {
-		if u.Role != RoleAdmin {
-			if err := s.setRole(ctx, p, id, RoleAdmin); err != nil {
+	// Demote after promoting, so handing the role over is not refused as "last admin".
+	for _, u := range current {
+		_, keep := want[u.ID]
+		if u.Role == RoleAdmin && !keep {
+			if err := s.setRole(ctx, p, u.ID, RoleUser); err != nil {
 				return err
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"atrium/internal/apperr"
@@ -210,7 +211,8 @@ func (s *Service) CreateUser(ctx context.Context, wsID, email, name string, role
 func (s *Service) Authenticate(ctx context.Context, email, password, address string) (
 	User, error) {
 	key := strings.ToLower(strings.TrimSpace(email))
-	if err := s.throttle.check("acct:"+key, "addr:"+address); err != nil {
+	if err := s.throttle.check("acct:"+key+"|"+address, "spread:"+key,
+		"addr:"+address); err != nil {
 		return User{}, err
 	}
 	if u, ok := s.cachedPassword(ctx, key, password); ok {
@@ -232,7 +234,7 @@ func (s *Service) Authenticate(ctx context.Context, email, password, address str
 		return User{}, apperr.Unauthenticatedf("Unauthorized (invalid credentials) (user is not "+
 			"active)").WithSub(401, 22)
 	}
-	s.throttle.succeed(key)
+	s.throttle.succeed(key, address)
 	s.pwCache.Store(key, pwEntry{userID: u.ID, hash: s.pwHash(password), at: s.now()})
 	s.RecordSignIn(u.WorkspaceID, u.ID, "password")
 	return u, nil
@@ -413,6 +415,10 @@ func (s *Service) UpdateProfile(ctx context.Context, userID string, pr Profile) 
 }
 
 func checkDisplayName(name string) error {
+	if HasControl(name) {
+		return apperr.Invalidf("Display name must not contain control or direction-override " +
+			"characters").OnField("name")
+	}
 	n := utf8.RuneCountInString(strings.TrimSpace(name))
 	if n < 2 {
 		return apperr.Invalidf("Display name must be at least 2 characters").OnField("name")
@@ -485,6 +491,9 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 	return s.store.UserByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
 }
 
+// MaxPreferences bounds a user's stored preference document.
+const MaxPreferences = 256 << 10
+
 // Preferences returns the caller's preference document.
 func (s *Service) Preferences(ctx context.Context) (map[string]any, error) {
 	p, err := caller(ctx)
@@ -520,6 +529,10 @@ func (s *Service) SetPreferences(ctx context.Context, update map[string]any) (
 					return doc, nil
 				}
 				b, err := json.Marshal(next)
+				if err == nil && len(b) > MaxPreferences {
+					return "", apperr.Invalidf("Validation error (preferences may hold at most "+
+						"%d bytes)", MaxPreferences).WithSub(400, 12)
+				}
 				return string(b), err
 			})
 		if err != nil || !changed {
@@ -536,4 +549,16 @@ func (s *Service) SetPreferences(ctx context.Context, update map[string]any) (
 		return false, nil, err
 	}
 	return changed, result, nil
+}
+
+// HasControl reports whether s holds control characters or Unicode direction overrides,
+// which would make a name display as something else.
+func HasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) ||
+			r == 0x200E || r == 0x200F {
+			return true
+		}
+	}
+	return false
 }

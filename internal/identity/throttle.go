@@ -9,9 +9,12 @@ import (
 )
 
 // throttle slows down password guessing per account and per address. Each failure past a
-// free allowance doubles the wait before the next attempt is even checked, up to maxDelay;
-// a success clears the account's record. State is per process: several replicas each keep
-// their own, which still bounds guessing to a small multiple.
+// free allowance doubles the wait before the next attempt is even checked, up to maxDelay.
+// The tight per-account limit counts failures of one account from one address, so an
+// attacker elsewhere cannot lock a person out by failing on purpose; a much looser limit per
+// account across all addresses still bounds distributed guessing. A success clears the
+// account's record for that address. State is per process: several replicas each keep their
+// own, which still bounds guessing to a small multiple.
 type throttle struct {
 	mu      sync.Mutex
 	entries map[string]*failures
@@ -25,8 +28,9 @@ type failures struct {
 }
 
 const (
-	accountAllowance = 5
-	addressAllowance = 20
+	accountAllowance = 5   // one account from one address
+	spreadAllowance  = 100 // one account from anywhere
+	addressAllowance = 20  // one address, any account
 	failureWindow    = 15 * time.Minute
 	maxDelay         = 15 * time.Minute
 )
@@ -56,7 +60,8 @@ func (t *throttle) fail(account, address string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
-	t.bump("acct:"+account, accountAllowance, now)
+	t.bump("acct:"+account+"|"+address, accountAllowance, now)
+	t.bump("spread:"+account, spreadAllowance, now)
 	if address != "" {
 		t.bump("addr:"+address, addressAllowance, now)
 	}
@@ -79,10 +84,10 @@ func (t *throttle) bump(key string, allowance int, now time.Time) {
 	}
 }
 
-// succeed clears the account's failures.
-func (t *throttle) succeed(account string) {
+// succeed clears the account's failures from that address.
+func (t *throttle) succeed(account, address string) {
 	t.mu.Lock()
-	delete(t.entries, "acct:"+account)
+	delete(t.entries, "acct:"+account+"|"+address)
 	t.mu.Unlock()
 }
 

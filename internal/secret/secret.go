@@ -158,6 +158,18 @@ func decodeKey(s string) ([]byte, error) {
 	return nil, fmt.Errorf("master key must be %d bytes in hex or base64", KeySize)
 }
 
+// MasterExists reports whether dir holds a master key file.
+func MasterExists(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "master.key"))
+	return err == nil
+}
+
+// ValidMaster reports whether a master key given in the environment is well formed.
+func ValidMaster(env string) error {
+	_, err := decodeKey(env)
+	return err
+}
+
 // Random returns n random bytes.
 func Random(n int) []byte {
 	b := make([]byte, n)

@@ -124,6 +124,9 @@ type Services struct {
 // NewServices builds the domain services over st.
 func NewServices(ctx context.Context, cfg config.Config, st *store.Store, log *slog.Logger,
 	version string) (Services, error) {
+	if err := checkMasterKey(ctx, cfg, st); err != nil {
+		return Services{}, err
+	}
 	master, created, err := secret.LoadMaster(cfg.MasterKey, cfg.Data)
 	if err != nil {
 		return Services{}, err
@@ -188,6 +191,20 @@ func NewServices(ctx context.Context, cfg config.Config, st *store.Store, log *s
 	})
 	return Services{Identity: ids, Credentials: creds, Audit: auditLog, Keys: keys,
 		Registry: reg, Vaults: vaults, Access: rules}, nil
+}
+
+// checkMasterKey refuses to create a new master key for a database that already holds
+// secrets sealed under another one: they could never be opened again.
+func checkMasterKey(ctx context.Context, cfg config.Config, st *store.Store) error {
+	if cfg.MasterKey != "" || secret.MasterExists(cfg.Data) {
+		return nil
+	}
+	if _, err := st.Setting(ctx, "token_secret"); err == nil {
+		return fmt.Errorf("the database was set up with a master key, but %s/master.key is "+
+			"missing and ATRIUM_MASTER_KEY is not set; restore the key file (or the variable) "+
+			"the server ran with", cfg.Data)
+	}
+	return nil
 }
 
 func (s *Server) buildServices(ctx context.Context) error {
@@ -268,8 +285,10 @@ func (s *Server) buildHTTP() error {
 	s.http = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		// A body trickled in slower than this is cut off; 15 MiB needs far less.
+		ReadTimeout: 2 * time.Minute,
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	return nil
 }

@@ -46,6 +46,7 @@ type Store struct {
 
 	rebound sync.Map // query text -> dialect text
 	bus     *bus
+	lock    *DataLock // held shared on the data folder while SQLite is open
 }
 
 // Open connects to dsn (a postgres:// URL) or, when dsn is empty, to the SQLite file
@@ -63,13 +64,18 @@ func Open(ctx context.Context, dsn, dataDir string, log *slog.Logger) (*Store, e
 		}
 	} else {
 		s.dialect = SQLite
+		if s.lock, err = LockData(dataDir, false); err != nil {
+			return nil, err
+		}
 		s.db, err = openSQLite(dataDir)
 	}
 	if err != nil {
+		s.lock.Release()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
+		s.lock.Release()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
 	return s, nil
@@ -82,6 +88,11 @@ func openSQLite(dataDir string) (*sql.DB, error) {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
 	path := filepath.Join(dataDir, "atrium.db")
+	// The database holds hashes and sealed secrets: readable by the owner only.
+	if f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600); err == nil {
+		f.Close()
+		os.Chmod(path, 0o600)
+	}
 	dsn := "file:" + path + "?_txlock=immediate" +
 		"&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)"
@@ -103,7 +114,9 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // Close stops change listening and closes the database.
 func (s *Store) Close() error {
 	s.bus.close()
-	return s.db.Close()
+	err := s.db.Close()
+	s.lock.Release()
+	return err
 }
 
 type txKey struct{}
@@ -274,7 +287,7 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	if _, err := s.db.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	return nil
+	return os.Chmod(path, 0o600)
 }
 
 // ExecForTest runs a raw statement. Only the conformance suite uses it, to prove that the
