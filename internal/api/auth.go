@@ -21,6 +21,7 @@ func (a *API) authEndpoints() []*Endpoint {
 		{Name: "auth.revoke_credentials", Handle: a.revokeCredentials},
 		{Name: "auth.rotate_credentials", Handle: a.rotateCredentials},
 		{Name: "auth.validate_token", Roles: admins, Handle: a.validateToken},
+		{Name: "auth.sign_out_everywhere", Handle: a.signOutEverywhere},
 	}
 }
 
@@ -237,4 +238,22 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// signOutEverywhere is Atrium's: every token and web session of the caller issued before now
+// stops working; the answer carries a fresh token and cookie for the caller's client.
+func (a *API) signOutEverywhere(c *Call) (any, error) {
+	if err := a.svc.Identity.SignOutEverywhere(c.Context()); err != nil {
+		return nil, err
+	}
+	p, err := a.svc.Identity.Principal(c.Context(), c.Principal.WorkspaceID, c.Principal.UserID)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := a.svc.Credentials.Login(p, nil)
+	if err != nil {
+		return nil, err
+	}
+	c.SetCookie(a.sessionCookie(tok.Raw, tok.Claims))
+	return map[string]any{"token": tok.Raw}, nil
 }

@@ -184,6 +184,10 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (identity.Princi
 	if err != nil {
 		return identity.Principal{}, Claims{}, err
 	}
+	if c.IssuedAt != nil && c.IssuedAt.Time.Before(p.SessionsValidAfter) {
+		return identity.Principal{}, Claims{}, tokenError("session ended: signed out everywhere " +
+			"or password changed")
+	}
 	if c.Impersonator != "" {
 		if p, err = s.impersonated(ctx, c, p); err != nil {
 			return identity.Principal{}, Claims{}, err

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"sort"
+	"time"
 
 	"atrium/internal/apperr"
 )
@@ -30,6 +31,8 @@ type Principal struct {
 	AllowImpersonation bool
 	// Groups are the ids of every group the user is in, the implicit ones included.
 	Groups []string
+	// SessionsValidAfter ends tokens issued before it.
+	SessionsValidAfter time.Time
 }
 
 // InGroup reports whether p is a member of the group with the given id. Groups is kept

@@ -301,7 +301,7 @@ func (s *Service) current(ctx context.Context, wsID, userID string) (Principal, 
 	}
 	p := Principal{WorkspaceID: wsID, WorkspaceName: ws.Name, UserID: u.ID, Name: u.Name,
 		Email: u.Email, Role: u.Role, Kind: u.Kind, AllowImpersonation: u.AllowImpersonation,
-		Groups: groups}
+		Groups: groups, SessionsValidAfter: u.SessionsValidAfter}
 	s.cache.put(p, u)
 	return p, u, nil
 }
@@ -449,6 +449,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 			}
 			u.PasswordHash = HashPassword(next)
 			u.UpdatedAt = s.now()
+			u.SessionsValidAfter = s.now().Truncate(time.Second) // other sessions end
 			return nil
 		})
 		if err != nil {
@@ -475,6 +476,7 @@ func (s *Service) ResetPassword(ctx context.Context, email, password string) (Us
 		out, err = s.store.UpdateUser(ctx, u.WorkspaceID, u.ID, func(u *User) error {
 			u.PasswordHash = HashPassword(password)
 			u.UpdatedAt = s.now()
+			u.SessionsValidAfter = s.now().Truncate(time.Second)
 			return nil
 		})
 		if err != nil {
@@ -561,4 +563,25 @@ func HasControl(s string) bool {
 		}
 	}
 	return false
+}
+
+// SignOutEverywhere ends every token and web session of the caller issued before now; the
+// caller signs in again (a token issued in the same second survives).
+func (s *Service) SignOutEverywhere(ctx context.Context) error {
+	p, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(ctx context.Context) error {
+		_, err := s.store.UpdateUser(ctx, p.WorkspaceID, p.UserID, func(u *User) error {
+			u.SessionsValidAfter, u.UpdatedAt = s.now().Truncate(time.Second), s.now()
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		s.store.Publish(ctx, Topic, p.UserID)
+		return s.audit.Record(ctx, p.WorkspaceID, "user.sign_out_everywhere", "user", p.UserID,
+			nil)
+	})
 }

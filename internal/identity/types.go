@@ -70,6 +70,9 @@ type User struct {
 	LastLoginMethod    string
 	LastUIAt           time.Time
 	RemovedAt          time.Time
+	// SessionsValidAfter ends every token issued before it (password change, sign out
+	// everywhere).
+	SessionsValidAfter time.Time
 }
 
 // HasPassword reports whether the user can sign in with a password.

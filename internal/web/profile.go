@@ -84,7 +84,10 @@ func (w *Web) changePassword(rw http.ResponseWriter, r *http.Request, s *session
 	if len(errs) == 0 {
 		err := w.svc.Identity.ChangePassword(r.Context(), current, next)
 		if err == nil {
-			redirectNotice(rw, r, pathProfile, "password")
+			// The change ends every other session and this one; start a fresh one here.
+			if w.startSession(rw, r, s.principal.WorkspaceID, s.principal.UserID) {
+				redirectNotice(rw, r, pathProfile, "password")
+			}
 			return
 		}
 		errs, status = w.formFailure(r, err, map[string]string{
