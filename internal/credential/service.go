@@ -190,20 +190,7 @@ func (s *Service) Create(ctx context.Context, label string, expiration *int64) (
 	if err != nil {
 		return Created{}, err
 	}
-	label = strings.TrimSpace(label)
-	if err := checkLabel(label); err != nil {
-		return Created{}, err
-	}
-	exp, err := s.expiry(expiration)
-	if err != nil {
-		return Created{}, err
-	}
-	var out Created
-	err = s.store.InTx(ctx, func(ctx context.Context) error {
-		out, err = s.create(ctx, p, label, exp, "", s.opts.MaxPerUser)
-		return err
-	})
-	return out, err
+	return s.createChecked(ctx, p, label, expiration)
 }
 
 // CreateFor makes a pair for a service account on an admin's behalf (the caller). The
@@ -215,7 +202,7 @@ func (s *Service) CreateFor(ctx context.Context, userID, label string, expiratio
 		return Created{}, err
 	}
 	if p.UserID == userID {
-		return s.Create(ctx, label, expiration)
+		return s.createChecked(ctx, p, label, expiration)
 	}
 	if !p.IsAdmin() {
 		return Created{}, apperr.Invalidf("Invalid user id (cannot generate token for another "+
@@ -226,6 +213,12 @@ func (s *Service) CreateFor(ctx context.Context, userID, label string, expiratio
 		return Created{}, apperr.Invalidf("Invalid user id (credentials can be created for "+
 			"service accounts only): id=%s", userID).WithSub(400, 301).OnField("user")
 	}
+	return s.createChecked(ctx, target, label, expiration)
+}
+
+// createChecked validates the label and expiry and makes a pair for owner.
+func (s *Service) createChecked(ctx context.Context, owner identity.Principal, label string,
+	expiration *int64) (Created, error) {
 	label = strings.TrimSpace(label)
 	if err := checkLabel(label); err != nil {
 		return Created{}, err
@@ -236,7 +229,7 @@ func (s *Service) CreateFor(ctx context.Context, userID, label string, expiratio
 	}
 	var out Created
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
-		out, err = s.create(ctx, target, label, exp, "", s.opts.MaxPerUser)
+		out, err = s.create(ctx, owner, label, exp, "", s.opts.MaxPerUser)
 		return err
 	})
 	return out, err
