@@ -2,8 +2,9 @@ package web
 
 // Navigation groups, in the order of product.md.
 const (
-	groupUser  = "User settings"
-	groupAdmin = "Administrator settings"
+	groupUser    = "User settings"
+	groupObjects = "Workspace objects (read-only)"
+	groupAdmin   = "Administrator settings"
 )
 
 // section is one Settings section of product.md. Only built sections are listed; admin
@@ -22,6 +23,9 @@ func settingsSections() []section {
 		{groupUser, "Profile", pathProfile, false, true},
 		{groupUser, "Configuration", pathConfiguration, false, true},
 		{groupUser, "Workspace", pathWorkspace, false, true},
+		{groupObjects, "Projects", pathProjects, false, true},
+		{groupObjects, "Models", pathModels, false, true},
+		{groupObjects, "Queues", pathQueues, false, true},
 		{groupAdmin, sectionVaults, pathVaults, true, true},
 		{groupAdmin, sectionUsers, pathUsers, true, true},
 		{groupAdmin, "Access rules", "/settings/access-rules", true, false},

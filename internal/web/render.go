@@ -38,6 +38,12 @@ const (
 	tmplVaultHistory  = "vault_history"
 	tmplVaultActivity = "vault_activity"
 	tmplEffective     = "effective"
+
+	tmplProjects = "projects"
+	tmplProject  = "project"
+	tmplTask     = "task"
+	tmplModels   = "models"
+	tmplQueues   = "queues"
 )
 
 // pageNames lists every page template.
@@ -46,7 +52,7 @@ func pageNames() []string {
 		tmplWorkspace, tmplSecret, tmplRevoke, tmplRotate, tmplUsers, tmplInvited, tmplGroups,
 		tmplGroupForm, tmplServiceAccounts, tmplServiceAccount, tmplAccountSecret, tmplConfirm,
 		tmplAccept, tmplVaults, tmplVaultForm, tmplVaultHistory, tmplVaultActivity,
-		tmplEffective}
+		tmplEffective, tmplProjects, tmplProject, tmplTask, tmplModels, tmplQueues}
 }
 
 // parsePages parses every page together with the shared layout and partials, once, at

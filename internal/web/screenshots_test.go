@@ -42,6 +42,7 @@ func TestScreenshots(t *testing.T) {
 	seedScreenshotData(t, h)
 	people := seedUsersAndGroups(t, h)
 	vaults := seedVaults(t, h, people)
+	workloads := seedWorkloads(t, h)
 	ctx := newBrowser(t, 5*time.Minute)
 
 	each(t, ctx, func(suffix string) {
@@ -68,6 +69,7 @@ func TestScreenshots(t *testing.T) {
 		save(t, ctx, dir, "secret-"+suffix)
 		shootUsersAndGroups(t, ctx, dir, h, people, suffix)
 		shootVaults(t, ctx, dir, h, vaults, suffix)
+		shootWorkloads(t, ctx, dir, h, workloads, suffix)
 	})
 }
 

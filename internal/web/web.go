@@ -16,6 +16,7 @@ import (
 
 	"atrium/internal/credential"
 	"atrium/internal/identity"
+	"atrium/internal/registry"
 	"atrium/internal/secret"
 	"atrium/internal/vault"
 )
@@ -26,6 +27,8 @@ type Services struct {
 	Credentials *credential.Service
 	Keys        *secret.Keyring
 	Vaults      *vault.Service
+	// Registry backs the read-only Workspace objects pages; without it they are absent.
+	Registry *registry.Service
 }
 
 // Options configures the UI.
@@ -65,6 +68,9 @@ func New(svc Services, log *slog.Logger, opts Options) (*Web, error) {
 	sections := settingsSections()
 	for i := range sections {
 		if sections[i].Path == pathVaults && svc.Vaults == nil {
+			sections[i].Built = false
+		}
+		if sections[i].Group == groupObjects && svc.Registry == nil {
 			sections[i].Built = false
 		}
 	}
@@ -127,6 +133,7 @@ func (w *Web) routes() []route {
 		{"/static/", http.NotFoundHandler()},
 	}
 	routes = append(routes, w.vaultRoutes()...)
+	routes = append(routes, w.workloadRoutes()...)
 	return append(routes, w.adminRoutes()...)
 }
 
