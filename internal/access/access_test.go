@@ -171,17 +171,24 @@ func TestEvaluation(t *testing.T) {
 func TestAdminsAndQueues(t *testing.T) {
 	queue := access.Object{Type: access.Queue, ID: "q1"}
 	f := newFixture(t, objects{"q1": queue})
-	if got := f.perm(t, f.admin, queue); got != access.Read {
+	if got := f.perm(t, f.admin, queue); got != access.ReadWrite {
+		t.Fatalf("the first admin (a Queue admin from the start) has %v on a queue", got)
+	}
+	second := f.user(t, "second@example.com")
+	if err := f.ids.SetRole(as(f.admin), second.UserID, identity.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.perm(t, second, queue); got != access.Read {
 		t.Fatalf("admin outside Queue admins has %v on a queue, want read", got)
 	}
 	groups, _ := f.ids.WorkspaceGroups(context.Background(), f.ws)
 	for _, g := range groups {
 		if g.Kind == identity.GroupQueueAdmins {
 			f.ids.SaveGroup(as(f.admin), identity.GroupInput{ID: g.ID,
-				Members: &[]string{f.admin.UserID}})
+				Members: &[]string{f.admin.UserID, second.UserID}})
 		}
 	}
-	if got := f.perm(t, f.admin, queue); got != access.ReadWrite {
+	if got := f.perm(t, second, queue); got != access.ReadWrite {
 		t.Fatalf("Queue admin has %v on a queue", got)
 	}
 	task := access.Object{Type: access.Task, ID: "t", Owner: "someone"}

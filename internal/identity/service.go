@@ -97,6 +97,7 @@ func (s *Service) Invalidate(id string) {
 // both and returns the admin's password when it generated one; later calls change nothing.
 func (s *Service) Bootstrap(ctx context.Context, email, password string) (
 	ws Workspace, generated string, err error) {
+	var firstAdmin string
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		all, err := s.store.Workspaces(ctx)
 		if err != nil {
@@ -122,16 +123,30 @@ func (s *Service) Bootstrap(ctx context.Context, email, password string) (
 		if err := s.store.CreateUser(ctx, admin); err != nil {
 			return err
 		}
+		firstAdmin = admin.ID
 		return s.audit.Record(ctx, ws.ID, "user.create", "user", admin.ID,
 			map[string]any{"email": admin.Email, "role": admin.Role, "first_run": true})
 	})
 	if err == nil {
 		err = s.ensureBuiltinGroups(ctx)
 	}
+	if err == nil && firstAdmin != "" {
+		// The first admin also runs the queues (creating, renaming, deleting them needs
+		// Queue admins); later admins are added by hand.
+		err = s.joinBuiltin(ctx, ws.ID, firstAdmin, GroupQueueAdmins)
+	}
 	if err != nil {
 		return Workspace{}, "", fmt.Errorf("bootstrap: %w", err)
 	}
 	return ws, generated, nil
+}
+
+func (s *Service) joinBuiltin(ctx context.Context, wsID, userID string, kind GroupKind) error {
+	id, err := s.BuiltinGroup(ctx, wsID, kind)
+	if err != nil {
+		return err
+	}
+	return s.store.AddGroupMember(ctx, wsID, id, userID)
 }
 
 // DefaultWorkspace returns the first workspace, the one a single-tenant server uses.
