@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -64,8 +65,9 @@ func VerifyPassword(encoded, password string) bool {
 }
 
 // dummyHash is verified against when an e-mail is unknown, so a wrong e-mail takes as long
-// as a wrong password and timing does not tell which one was wrong.
-var dummyHash = HashPassword("atrium-timing-equaliser")
+// as a wrong password and timing does not tell which one was wrong. It is made on first
+// use: hashing costs 19 MiB that an idle server should not hold.
+var dummyHash = sync.OnceValue(func() string { return HashPassword("atrium-timing-equaliser") })
 
 // CheckPasswordRules returns an Invalid error on field "password" when pw is too short,
 // too long, or one of the most common passwords.

@@ -239,7 +239,7 @@ func (s *Service) Authenticate(ctx context.Context, email, password, address str
 	}
 	hash := u.PasswordHash
 	if err != nil || hash == "" {
-		hash = dummyHash
+		hash = dummyHash()
 	}
 	if !VerifyPassword(hash, password) || u.ID == "" || u.PasswordHash == "" {
 		s.throttle.fail(key, address)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -81,6 +82,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, build Build)
 		s.Store.Close()
 		return nil, err
 	}
+	// Start-up work (migrations, the first admin's password hash) leaves garbage behind;
+	// hand it back now rather than holding it while idle.
+	debug.FreeOSMemory()
 	return s, nil
 }
 
