@@ -274,7 +274,8 @@ func (s *Service) update(ctx context.Context, p identity.Principal, in Input) (V
 				return err
 			}
 			if err := mayWrite(p, v); err != nil {
-				return err
+				// Someone else's vault answers like a missing one: ids are not confirmed.
+				return apperr.Invalidf("Invalid vault id %s", in.ID).WithSub(400, 12)
 			}
 			if in.Version != 0 && in.Version != v.Version {
 				return apperr.Conflictf("This vault was changed by someone else (now at version "+
