@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"atrium/internal/access"
 	"atrium/internal/apperr"
 	"atrium/internal/identity"
 )
@@ -65,6 +66,10 @@ func (s *Service) AddEvents(ctx context.Context, lines []json.RawMessage) (Batch
 	}
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		events, err = s.knownTasks(ctx, p.WorkspaceID, events, &res)
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		events, err = s.writableTasks(ctx, p, events, &res)
 		if err != nil || len(events) == 0 {
 			return err
 		}
@@ -164,6 +169,56 @@ func (s *Service) knownTasks(ctx context.Context, ws string, events []Event,
 	return kept, nil
 }
 
+// writableTasks checks that the caller may change the events' tasks: events of a task it
+// may not read are counted as naming an unknown task; a task it may only read refuses the
+// batch with ClearML's 403.
+func (s *Service) writableTasks(ctx context.Context, p identity.Principal, events []Event,
+	res *BatchResult) ([]Event, error) {
+	all, err := s.allowAll(ctx, p, access.ReadWrite, access.Task, access.Dataset)
+	if err != nil || all {
+		return events, err
+	}
+	hidden := map[string]bool{}
+	checked := map[string]bool{}
+	for _, e := range events {
+		if checked[e.TaskID] {
+			continue
+		}
+		checked[e.TaskID] = true
+		if err := s.allowTask(ctx, p, e.TaskID, access.ReadWrite); isInvalidTask(err) {
+			hidden[e.TaskID] = true
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	kept := events[:0]
+	for _, e := range events {
+		if !hidden[e.TaskID] {
+			kept = append(kept, e)
+			continue
+		}
+		res.Errors++
+		res.ErrorsInfo[errBadTask]++
+	}
+	return kept, nil
+}
+
+// isInvalidTask reports whether err says the task does not exist (or is hidden).
+func isInvalidTask(err error) bool {
+	e := apperr.As(err)
+	return e != nil && e.Kind == apperr.NotFound
+}
+
+// allowTask loads a task and checks the caller has want on it.
+func (s *Service) allowTask(ctx context.Context, p identity.Principal, id string,
+	want access.Permission) error {
+	t, err := s.store.Task(ctx, p.WorkspaceID, id)
+	if err != nil {
+		return orNotFound(err, invalidTaskID, id)
+	}
+	return s.allow(ctx, p, taskSubject(t), want)
+}
+
 // reserve counts the events against each task's cap and raises its last iteration.
 func (s *Service) reserve(ctx context.Context, ws string, events []Event) error {
 	type tally struct {
@@ -227,8 +282,8 @@ func (s *Service) TaskEvents(ctx context.Context, q LogQuery) (EventPage, error)
 	if err != nil {
 		return EventPage{}, err
 	}
-	if _, err := s.store.Task(ctx, p.WorkspaceID, q.TaskID); err != nil {
-		return EventPage{}, orNotFound(err, invalidTaskID, q.TaskID)
+	if err := s.allowTask(ctx, p, q.TaskID, access.Read); err != nil {
+		return EventPage{}, err
 	}
 	f, err := eventFilter(q)
 	if err != nil {
@@ -326,8 +381,8 @@ func (s *Service) Scalars(ctx context.Context, taskID string) ([]ScalarSeries, e
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.Task(ctx, p.WorkspaceID, taskID); err != nil {
-		return nil, orNotFound(err, invalidTaskID, taskID)
+	if err := s.allowTask(ctx, p, taskID, access.Read); err != nil {
+		return nil, err
 	}
 	events, err := s.store.Events(ctx, p.WorkspaceID, EventFilter{TaskID: taskID,
 		Types: []string{EventScalar}, Limit: maxScalarPoints})
@@ -367,8 +422,8 @@ func groupScalars(events []Event) []ScalarSeries {
 func (s *Service) DeleteTaskEvents(ctx context.Context, taskID string) (int, error) {
 	n := 0
 	err := s.inTx(ctx, func(ctx context.Context, p identity.Principal, now time.Time) error {
-		if _, err := s.store.Task(ctx, p.WorkspaceID, taskID); err != nil {
-			return orNotFound(err, invalidTaskID, taskID)
+		if err := s.allowTask(ctx, p, taskID, access.ReadWrite); err != nil {
+			return err
 		}
 		var err error
 		if n, err = s.store.CountEvents(ctx, p.WorkspaceID, taskID, nil); err != nil {

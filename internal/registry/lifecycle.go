@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"atrium/internal/access"
 	"atrium/internal/apperr"
 	"atrium/internal/identity"
 	"atrium/internal/secret"
@@ -100,6 +101,9 @@ func (s *Service) ResetTask(ctx context.Context, id string, o ResetOptions) (Tas
 		t, err := s.store.Task(ctx, p.WorkspaceID, id)
 		if err != nil {
 			return orNotFound(err, invalidTaskID, id)
+		}
+		if err := s.allow(ctx, p, taskSubject(t), access.ReadWrite); err != nil {
+			return err
 		}
 		if err := checkRemovable(t, o.Force); err != nil {
 			return err
@@ -243,6 +247,9 @@ func (s *Service) DeleteTask(ctx context.Context, id string, o DeleteOptions) (
 		if err != nil {
 			return orNotFound(err, invalidTaskID, id)
 		}
+		if err := s.allow(ctx, p, taskSubject(t), access.ReadWrite); err != nil {
+			return err
+		}
 		if err := checkRemovable(t, o.Force); err != nil {
 			return err
 		}
@@ -294,7 +301,14 @@ func (s *Service) CloneTask(ctx context.Context, id string, in CloneInput) (Task
 		if err != nil {
 			return orNotFound(err, invalidTaskID, id)
 		}
-		if err := s.checkRefs(ctx, p.WorkspaceID, in.ProjectID, in.ParentID); err != nil {
+		if err := s.allow(ctx, p, taskSubject(src), access.Read); err != nil {
+			return err
+		}
+		project := in.ProjectID
+		if project == "" {
+			project = src.ProjectID // the clone lands in the source's project
+		}
+		if err := s.checkRefs(ctx, p, project, in.ParentID); err != nil {
 			return err
 		}
 		out, err = cloneOf(src, in, p, now)

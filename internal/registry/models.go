@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"atrium/internal/access"
 	"atrium/internal/apperr"
 	"atrium/internal/identity"
 	"atrium/internal/secret"
@@ -67,7 +68,7 @@ func (s *Service) CreateModel(ctx context.Context, in ModelInput) (Model, error)
 	}
 	var out Model
 	err = s.inTx(ctx, func(ctx context.Context, p identity.Principal, now time.Time) error {
-		if err := s.checkRefs(ctx, p.WorkspaceID, in.ProjectID, in.TaskID); err != nil {
+		if err := s.checkRefs(ctx, p, in.ProjectID, in.TaskID); err != nil {
 			return err
 		}
 		out = Model{ID: secret.ID(), WorkspaceID: p.WorkspaceID, Name: in.Name,
@@ -92,7 +93,10 @@ func (s *Service) Model(ctx context.Context, id string) (Model, error) {
 		return Model{}, err
 	}
 	m, err := s.store.Model(ctx, p.WorkspaceID, id)
-	return m, orNotFound(err, invalidModelID, id)
+	if err != nil {
+		return Model{}, orNotFound(err, invalidModelID, id)
+	}
+	return m, s.allow(ctx, p, modelSubject(m), access.Read)
 }
 
 // Models lists the caller's models as models.get_all asks.
@@ -105,10 +109,18 @@ func (s *Service) Models(ctx context.Context, q ModelQuery) ([]Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Models(ctx, p.WorkspaceID, ModelFilter{IDs: q.IDs, ProjectIDs: q.ProjectIDs,
+	visible, err := s.readScope(ctx, p, access.Model)
+	if err != nil {
+		return nil, err
+	}
+	f := ModelFilter{IDs: q.IDs, ProjectIDs: q.ProjectIDs,
 		TaskIDs: q.TaskIDs, UserIDs: q.UserIDs, Frameworks: q.Frameworks, URIs: q.URIs,
 		Ready: q.Ready, Tags: ParseTagFilter(q.Tags), SystemTags: ParseTagFilter(q.SystemTags),
-		NameMatch: match, OrderBy: q.OrderBy, Page: q.Page})
+		NameMatch: match, OrderBy: q.OrderBy, Page: q.Page}
+	if !visible.All {
+		f.Visible = &visible
+	}
+	return s.store.Models(ctx, p.WorkspaceID, f)
 }
 
 // UpdateModel changes a model and returns it with the names of what changed. A ready
@@ -118,11 +130,14 @@ func (s *Service) UpdateModel(ctx context.Context, id string, ch ModelChange) (
 	var out Model
 	var changed []string
 	err := s.inTx(ctx, func(ctx context.Context, p identity.Principal, now time.Time) error {
-		if err := s.checkModelRefs(ctx, p.WorkspaceID, ch); err != nil {
+		if err := s.checkModelRefs(ctx, p, ch); err != nil {
 			return err
 		}
 		var err error
 		out, err = s.store.UpdateModel(ctx, p.WorkspaceID, id, func(m *Model) error {
+			if err := s.allow(ctx, p, modelSubject(*m), access.ReadWrite); err != nil {
+				return err
+			}
 			if m.Ready && ch.URI != nil && *ch.URI != m.URI {
 				return apperr.Invalidf("Model is ready: id=%s", id).WithSub(400, 203)
 			}
@@ -140,7 +155,8 @@ func (s *Service) UpdateModel(ctx context.Context, id string, ch ModelChange) (
 	return out, changed, err
 }
 
-func (s *Service) checkModelRefs(ctx context.Context, ws string, ch ModelChange) error {
+func (s *Service) checkModelRefs(ctx context.Context, p identity.Principal,
+	ch ModelChange) error {
 	project, task := "", ""
 	if ch.ProjectID != nil {
 		project = *ch.ProjectID
@@ -148,7 +164,7 @@ func (s *Service) checkModelRefs(ctx context.Context, ws string, ch ModelChange)
 	if ch.TaskID != nil {
 		task = *ch.TaskID
 	}
-	return s.checkRefs(ctx, ws, project, task)
+	return s.checkRefs(ctx, p, project, task)
 }
 
 func applyModelChange(m *Model, ch ModelChange) ([]string, error) {
@@ -199,6 +215,9 @@ func (s *Service) DeleteModel(ctx context.Context, id string, force bool) (strin
 		if err != nil {
 			return orNotFound(err, invalidModelID, id)
 		}
+		if err := s.allow(ctx, p, modelSubject(m), access.ReadWrite); err != nil {
+			return err
+		}
 		if m.Ready && !force {
 			return apperr.Invalidf("Model is ready (use force to delete it): id=%s", id).
 				WithSub(400, 203)
@@ -236,6 +255,9 @@ func (s *Service) UpdateForTask(ctx context.Context, in ModelForTask) (Model, bo
 		t, err := s.store.Task(ctx, p.WorkspaceID, in.TaskID)
 		if err != nil {
 			return orNotFound(err, invalidTaskID, in.TaskID)
+		}
+		if err := s.allow(ctx, p, taskSubject(t), access.ReadWrite); err != nil {
+			return err
 		}
 		if in.Name == "" {
 			in.Name = t.Name

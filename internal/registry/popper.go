@@ -3,6 +3,9 @@ package registry
 import (
 	"context"
 	"sync"
+
+	"atrium/internal/access"
+	"atrium/internal/identity"
 )
 
 // maxPopBatch bounds how many waiting pops share one transaction.
@@ -38,6 +41,9 @@ func (s *Service) NextTask(ctx context.Context, queueID string) (Next, bool, err
 	if err != nil {
 		return Next{}, false, err
 	}
+	if err := s.allowPop(ctx, p, queueID); err != nil {
+		return Next{}, false, err
+	}
 	key := popKey{p.WorkspaceID, queueID}
 	ch := make(chan popResult, 1)
 	s.pops.mu.Lock()
@@ -58,6 +64,20 @@ func (s *Service) NextTask(ctx context.Context, queueID string) (Next, bool, err
 	}
 	r := <-ch
 	return r.next, r.ok, r.err
+}
+
+// allowPop checks that the caller may read the queue, which popping from it takes. Agents
+// poll all the time, so the queue is read only when no rule for all queues decides.
+func (s *Service) allowPop(ctx context.Context, p identity.Principal, queueID string) error {
+	all, err := s.allowAll(ctx, p, access.Read, access.Queue)
+	if err != nil || all {
+		return err
+	}
+	q, err := s.store.Queue(ctx, p.WorkspaceID, queueID)
+	if err != nil {
+		return orNotFound(err, invalidQueueID, queueID)
+	}
+	return s.allow(ctx, p, queueSubject(q), access.Read)
 }
 
 // drainPops serves the waiters of one queue batch by batch until none are left.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"atrium/internal/access"
 	"atrium/internal/apperr"
 	"atrium/internal/identity"
 	"atrium/internal/secret"
@@ -86,6 +87,9 @@ func (s *Service) CreateProject(ctx context.Context, in ProjectInput) (Project, 
 		} else if !notFound(err) {
 			return err
 		}
+		if err := s.allowInside(ctx, p, location); err != nil {
+			return err
+		}
 		hidden := hasTag(in.SystemTags, TagHidden)
 		parentID, err := s.ensureParents(ctx, p, location, hidden, now)
 		if err != nil {
@@ -106,6 +110,28 @@ func (s *Service) CreateProject(ctx context.Context, in ProjectInput) (Project, 
 			map[string]any{"name": name})
 	})
 	return out, err
+}
+
+// allowInside checks that the caller may create a project under location: it needs
+// read_write on the deepest project of the path that exists. Anyone may create top-level
+// projects, and parents that do not exist yet are created as the caller's own. A parent
+// the caller may not read gets the same 403 as one it may only read, so creating never
+// reveals which hidden projects exist.
+func (s *Service) allowInside(ctx context.Context, p identity.Principal, location string) error {
+	for location != "" {
+		parent, err := s.store.ProjectByName(ctx, p.WorkspaceID, location)
+		if err == nil {
+			sub := projectSubject(parent)
+			sub.notFound = forbidden("project " + location)
+			return s.allow(ctx, p, sub, access.ReadWrite)
+		}
+		if !notFound(err) {
+			return err
+		}
+		i := strings.LastIndex(location, "/")
+		location = location[:max(i, 0)]
+	}
+	return nil
 }
 
 // ensureParents makes sure every project on the path exists and returns the id of the
@@ -166,7 +192,10 @@ func (s *Service) Project(ctx context.Context, id string) (Project, error) {
 		return Project{}, err
 	}
 	proj, err := s.store.Project(ctx, p.WorkspaceID, id)
-	return proj, orNotFound(err, invalidProjectID, id)
+	if err != nil {
+		return Project{}, orNotFound(err, invalidProjectID, id)
+	}
+	return proj, s.allow(ctx, p, projectSubject(proj), access.Read)
 }
 
 // Projects lists the caller's projects as projects.get_all asks.
@@ -179,8 +208,12 @@ func (s *Service) Projects(ctx context.Context, q ProjectQuery) ([]Project, erro
 	if err != nil {
 		return nil, err
 	}
+	visible, err := s.visibility(ctx, p, access.Project)
+	if err != nil {
+		return nil, err
+	}
 	f := ProjectFilter{IDs: q.IDs, ParentIDs: q.ParentIDs, IncludeHidden: q.SearchHidden,
-		TopLevel: q.Shallow && len(q.ParentIDs) == 0, NameMatch: match}
+		TopLevel: q.Shallow && len(q.ParentIDs) == 0, NameMatch: match, Visible: visible}
 	list, err := s.store.Projects(ctx, p.WorkspaceID, f)
 	if err != nil {
 		return nil, err
@@ -255,6 +288,9 @@ func (s *Service) UpdateProject(ctx context.Context, id string, ch ProjectChange
 		old, err := s.store.Project(ctx, p.WorkspaceID, id)
 		if err != nil {
 			return orNotFound(err, invalidProjectID, id)
+		}
+		if err := s.allow(ctx, p, projectSubject(old), access.ReadWrite); err != nil {
+			return err
 		}
 		newName := old.Name
 		if ch.Name != nil {
@@ -345,7 +381,7 @@ func (s *Service) DeleteProject(ctx context.Context, id string, force, deleteCon
 	ProjectDeletion, error) {
 	var out ProjectDeletion
 	err := s.inTx(ctx, func(ctx context.Context, p identity.Principal, now time.Time) error {
-		ids, err := s.projectTree(ctx, p.WorkspaceID, id)
+		ids, err := s.projectTree(ctx, p, id)
 		if err != nil {
 			return err
 		}
@@ -380,11 +416,17 @@ func (s *Service) DeleteProject(ctx context.Context, id string, force, deleteCon
 	return out, err
 }
 
-// projectTree returns the project and every descendant, the project first.
-func (s *Service) projectTree(ctx context.Context, ws, id string) ([]string, error) {
+// projectTree returns the project and every descendant, the project first, when the
+// caller may change the project (which covers what is inside it).
+func (s *Service) projectTree(ctx context.Context, p identity.Principal, id string) (
+	[]string, error) {
+	ws := p.WorkspaceID
 	root, err := s.store.Project(ctx, ws, id)
 	if err != nil {
 		return nil, orNotFound(err, invalidProjectID, id)
+	}
+	if err := s.allow(ctx, p, projectSubject(root), access.ReadWrite); err != nil {
+		return nil, err
 	}
 	prefix := root.Name + "/"
 	all, err := s.store.Projects(ctx, ws, ProjectFilter{IncludeHidden: true,
@@ -407,6 +449,12 @@ func (s *Service) deleteProjectContents(ctx context.Context, p identity.Principa
 		return err
 	}
 	for _, t := range tasks {
+		// The project's owner may delete it, but not what others own inside it.
+		sub := taskSubject(t)
+		sub.notFound = forbidden("project contents")
+		if err := s.allow(ctx, p, sub, access.ReadWrite); err != nil {
+			return err
+		}
 		del, err := s.deleteTaskTx(ctx, p, t, DeleteOptions{Force: true,
 			DeleteOutputModels: true, DeleteExternalArtifacts: true})
 		if err != nil {
@@ -421,6 +469,11 @@ func (s *Service) deleteProjectContents(ctx context.Context, p identity.Principa
 		return err
 	}
 	for _, m := range models {
+		sub := modelSubject(m)
+		sub.notFound = forbidden("project contents")
+		if err := s.allow(ctx, p, sub, access.ReadWrite); err != nil {
+			return err
+		}
 		if err := s.store.DeleteModel(ctx, p.WorkspaceID, m.ID); err != nil {
 			return err
 		}

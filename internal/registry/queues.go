@@ -2,10 +2,12 @@ package registry
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"atrium/internal/access"
 	"atrium/internal/apperr"
 	"atrium/internal/identity"
 	"atrium/internal/secret"
@@ -48,16 +50,29 @@ func (s *Service) CreateQueue(ctx context.Context, in QueueInput) (Queue, error)
 	}
 	var out Queue
 	err := s.inTx(ctx, func(ctx context.Context, p identity.Principal, now time.Time) error {
+		if err := s.allowQueueAdmin(ctx, p); err != nil {
+			return err
+		}
 		var err error
-		out, err = s.createQueue(ctx, p, in, now)
+		out, err = s.createQueue(ctx, p, in, p.UserID, now)
 		return err
 	})
 	return out, err
 }
 
+// allowQueueAdmin checks that the caller may create queues: Queue admins may, and others
+// with a read_write rule on all queues (admins outside Queue admins only read queues).
+func (s *Service) allowQueueAdmin(ctx context.Context, p identity.Principal) error {
+	ok, err := s.allowAll(ctx, p, access.ReadWrite, access.Queue)
+	if err != nil || ok {
+		return err
+	}
+	return forbidden("queue")
+}
+
 func (s *Service) createQueue(ctx context.Context, p identity.Principal, in QueueInput,
-	now time.Time) (Queue, error) {
-	q := Queue{ID: secret.ID(), WorkspaceID: p.WorkspaceID, Name: in.Name, UserID: p.UserID,
+	owner string, now time.Time) (Queue, error) {
+	q := Queue{ID: secret.ID(), WorkspaceID: p.WorkspaceID, Name: in.Name, UserID: owner,
 		Tags: cleanTags(in.Tags), SystemTags: cleanTags(in.SystemTags), CreatedAt: now,
 		LastUpdate: now}
 	if err := s.store.CreateQueue(ctx, q); err != nil {
@@ -79,6 +94,9 @@ func (s *Service) Queue(ctx context.Context, id string) (Queue, error) {
 	q, err := s.store.Queue(ctx, p.WorkspaceID, id)
 	if err != nil {
 		return Queue{}, orNotFound(err, invalidQueueID, id)
+	}
+	if err := s.allow(ctx, p, queueSubject(q), access.Read); err != nil {
+		return Queue{}, err
 	}
 	list, err := s.withEntries(ctx, p.WorkspaceID, []Queue{q})
 	if err != nil {
@@ -103,6 +121,9 @@ func (s *Service) Queues(ctx context.Context, q QueueQuery) ([]Queue, error) {
 	if err != nil {
 		return nil, err
 	}
+	if all, err = s.readableQueues(ctx, p, all); err != nil {
+		return nil, err
+	}
 	kept := filterQueues(all, q, match)
 	sortQueues(kept, q.OrderBy)
 	return s.withEntries(ctx, p.WorkspaceID, pageOf(kept, q.Page))
@@ -124,8 +145,24 @@ func (s *Service) allQueues(ctx context.Context, p identity.Principal) ([]Queue,
 	return s.store.Queues(ctx, p.WorkspaceID)
 }
 
+// readableQueues drops the queues the caller may not read. A workspace has few queues, so
+// this is done in memory, before paging.
+func (s *Service) readableQueues(ctx context.Context, p identity.Principal, all []Queue) (
+	[]Queue, error) {
+	sc, err := s.readScope(ctx, p, access.Queue)
+	if err != nil || sc.All {
+		return all, err
+	}
+	kept := all[:0:0]
+	for _, q := range all {
+		if (q.UserID != "" && q.UserID == sc.Owner) || slices.Contains(sc.IDs, q.ID) {
+			kept = append(kept, q)
+		}
+	}
+	return kept, nil
+}
+
 // filterQueues applies a queue query in memory: a workspace has few queues.
-// TODO(#6): drop the queues the caller may not read.
 func filterQueues(all []Queue, q QueueQuery, match func(string) bool) []Queue {
 	tags, sys := ParseTagFilter(q.Tags), ParseTagFilter(q.SystemTags)
 	var kept []Queue
@@ -179,7 +216,9 @@ func (s *Service) withEntries(ctx context.Context, ws string, list []Queue) ([]Q
 	return list, nil
 }
 
-// DefaultQueue returns the workspace's default queue, creating it when there is none.
+// DefaultQueue returns the workspace's default queue, creating it when there is none. It
+// answers every caller, whatever the rules: the SDK and the agent look the default queue
+// up before anything else, and using it (enqueueing, popping) still needs read on it.
 func (s *Service) DefaultQueue(ctx context.Context) (Queue, error) {
 	p, err := caller(ctx)
 	if err != nil {
@@ -221,7 +260,9 @@ func (s *Service) createDefaultQueue(ctx context.Context, p identity.Principal) 
 }
 
 // defaultQueueTx returns the default queue, creating one in the caller's transaction when
-// there is none, as ClearML does at start-up: named "default", system tag "default".
+// there is none, as ClearML does at start-up: named "default", system tag "default". It
+// is created whatever the caller's rights and owned by no one, so whoever happened to
+// ask first does not gain read_write on it.
 func (s *Service) defaultQueueTx(ctx context.Context, p identity.Principal, now time.Time) (
 	Queue, error) {
 	all, err := s.store.Queues(ctx, p.WorkspaceID)
@@ -232,7 +273,7 @@ func (s *Service) defaultQueueTx(ctx context.Context, p identity.Principal, now 
 		return q, nil
 	}
 	return s.createQueue(ctx, p, QueueInput{Name: DefaultQueueName,
-		SystemTags: []string{TagDefault}}, now)
+		SystemTags: []string{TagDefault}}, "", now)
 }
 
 // pickDefault finds the queue tagged "default", else the one named "default".
@@ -272,6 +313,9 @@ func (s *Service) UpdateQueue(ctx context.Context, id string, ch QueueChange) (
 	err := s.inTx(ctx, func(ctx context.Context, p identity.Principal, now time.Time) error {
 		var err error
 		out, err = s.store.UpdateQueue(ctx, p.WorkspaceID, id, func(q *Queue) error {
+			if err := s.allow(ctx, p, queueSubject(*q), access.ReadWrite); err != nil {
+				return err
+			}
 			changed = applyQueueChange(q, ch)
 			q.LastUpdate = now
 			return nil
@@ -309,8 +353,12 @@ func applyQueueChange(q *Queue, ch QueueChange) []string {
 // the status they had before they were enqueued.
 func (s *Service) DeleteQueue(ctx context.Context, id string, force bool) error {
 	err := s.inTx(ctx, func(ctx context.Context, p identity.Principal, now time.Time) error {
-		if _, err := s.store.Queue(ctx, p.WorkspaceID, id); err != nil {
+		q, err := s.store.Queue(ctx, p.WorkspaceID, id)
+		if err != nil {
 			return orNotFound(err, invalidQueueID, id)
+		}
+		if err := s.allow(ctx, p, queueSubject(q), access.ReadWrite); err != nil {
+			return err
 		}
 		entries, err := s.store.QueueEntries(ctx, p.WorkspaceID, []string{id})
 		if err != nil {
@@ -350,7 +398,7 @@ func (s *Service) returnFromQueue(ctx context.Context, p identity.Principal, tas
 		back = StatusCreated
 	}
 	_, err = s.changeStatusTx(ctx, p, taskID, back, StatusChange{Force: true,
-		Reason: "queue deleted"}, now, func(ctx context.Context, ws string, t *Task,
+		Reason: "queue deleted", system: true}, now, func(ctx context.Context, ws string, t *Task,
 		_ Status, _ time.Time) error {
 		return s.leaveQueue(ctx, ws, t)
 	})
@@ -360,12 +408,20 @@ func (s *Service) returnFromQueue(ctx context.Context, p identity.Principal, tas
 // AddTask puts a task at the end of a queue without changing its status (ClearML's
 // low-level queues.add_task; tasks.enqueue is the usual way).
 func (s *Service) AddTask(ctx context.Context, queueID, taskID string) error {
-	return s.queueOp(ctx, queueID, taskID, "queue.add_task",
+	return s.queueOp(ctx, queueID, taskID, "queue.add_task", access.Read,
 		func(ctx context.Context, ws string, now time.Time) error {
-			if _, err := s.store.Task(ctx, ws, taskID); err != nil {
+			p, err := caller(ctx)
+			if err != nil {
+				return err
+			}
+			t, err := s.store.Task(ctx, ws, taskID)
+			if err != nil {
 				return orNotFound(err, invalidTaskID, taskID)
 			}
-			err := s.store.AddQueueEntry(ctx, ws, queueID, QueueEntry{TaskID: taskID,
+			if err := s.allow(ctx, p, taskSubject(t), access.ReadWrite); err != nil {
+				return err
+			}
+			err = s.store.AddQueueEntry(ctx, ws, queueID, QueueEntry{TaskID: taskID,
 				AddedAt: now}, false)
 			if apperr.Is(err, apperr.Conflict) {
 				return errAlreadyQueued(taskID)
@@ -376,7 +432,7 @@ func (s *Service) AddTask(ctx context.Context, queueID, taskID string) error {
 
 // RemoveTask takes a task out of a queue without changing its status.
 func (s *Service) RemoveTask(ctx context.Context, queueID, taskID string) error {
-	return s.queueOp(ctx, queueID, taskID, "queue.remove_task",
+	return s.queueOp(ctx, queueID, taskID, "queue.remove_task", access.ReadWrite,
 		func(ctx context.Context, ws string, _ time.Time) error {
 			ok, err := s.store.RemoveQueueEntry(ctx, ws, queueID, taskID)
 			if err == nil && !ok {
@@ -390,7 +446,7 @@ func (s *Service) RemoveTask(ctx context.Context, queueID, taskID string) error 
 func (s *Service) MoveTask(ctx context.Context, queueID, taskID string, front bool) (
 	int, error) {
 	pos := 0
-	err := s.queueOp(ctx, queueID, taskID, "queue.move_task",
+	err := s.queueOp(ctx, queueID, taskID, "queue.move_task", access.ReadWrite,
 		func(ctx context.Context, ws string, _ time.Time) error {
 			var err error
 			pos, err = s.store.MoveQueueEntry(ctx, ws, queueID, taskID, front)
@@ -407,11 +463,17 @@ func notInQueue(queueID, taskID string) error {
 		queueID, taskID).WithSub(400, 703)
 }
 
+// queueOp runs fn on a queue the caller has want on: read to add a task, read_write to
+// remove or move one.
 func (s *Service) queueOp(ctx context.Context, queueID, taskID, action string,
-	fn func(ctx context.Context, ws string, now time.Time) error) error {
+	want access.Permission, fn func(ctx context.Context, ws string, now time.Time) error) error {
 	return s.inTx(ctx, func(ctx context.Context, p identity.Principal, now time.Time) error {
-		if _, err := s.store.Queue(ctx, p.WorkspaceID, queueID); err != nil {
+		q, err := s.store.Queue(ctx, p.WorkspaceID, queueID)
+		if err != nil {
 			return orNotFound(err, invalidQueueID, queueID)
+		}
+		if err := s.allow(ctx, p, queueSubject(q), want); err != nil {
+			return err
 		}
 		if err := fn(ctx, p.WorkspaceID, now); err != nil {
 			return err

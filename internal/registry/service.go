@@ -38,17 +38,19 @@ const (
 
 // Service is the registry domain service.
 type Service struct {
-	store Store
-	audit *audit.Log
-	now   func() time.Time
-	log   *slog.Logger
-	opts  Options
+	store  Store
+	access Access
+	audit  *audit.Log
+	now    func() time.Time
+	log    *slog.Logger
+	opts   Options
 
 	pops popper
 }
 
-// New returns the registry service.
-func New(store Store, log *audit.Log, now func() time.Time, logger *slog.Logger,
+// New returns the registry service. Every call is checked against acc; a nil acc lets
+// every caller do everything (for tests of the registry alone).
+func New(store Store, acc Access, log *audit.Log, now func() time.Time, logger *slog.Logger,
 	opts Options) *Service {
 	if opts.MaxEventsPerTask <= 0 {
 		opts.MaxEventsPerTask = DefaultMaxEventsPerTask
@@ -56,7 +58,7 @@ func New(store Store, log *audit.Log, now func() time.Time, logger *slog.Logger,
 	if opts.WorkerTimeout <= 0 {
 		opts.WorkerTimeout = DefaultWorkerTimeout
 	}
-	return &Service{store: store, audit: log, now: now, log: logger, opts: opts}
+	return &Service{store: store, access: acc, audit: log, now: now, log: logger, opts: opts}
 }
 
 // MaxEventsPerTask is the configured per-task event cap.

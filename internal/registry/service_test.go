@@ -32,7 +32,7 @@ func newFixture(t *testing.T, opts registry.Options) *fixture {
 	t.Helper()
 	st, _ := storetest.OpenSQLite(t)
 	now := func() time.Time { return t0 }
-	svc := registry.New(st, audit.New(st, now), now, storetest.Discard, opts)
+	svc := registry.New(st, nil, audit.New(st, now), now, storetest.Discard, opts)
 	f := &fixture{st: st, svc: svc}
 	f.ws, f.ctx = f.workspace(t)
 	return f

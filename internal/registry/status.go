@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"atrium/internal/access"
 	"atrium/internal/apperr"
 	"atrium/internal/identity"
 )
@@ -38,6 +39,9 @@ type StatusChange struct {
 	Force   bool
 	// Worker names the agent or machine making the call (X-ClearML-Worker), if any.
 	Worker string
+	// system marks a change the registry makes on its own (a deleted queue returning its
+	// tasks), which the caller's rights on the task do not govern.
+	system bool
 }
 
 // Started moves a task to in_progress and records its start time.
@@ -125,6 +129,9 @@ func (s *Service) Stop(ctx context.Context, id string, ch StatusChange) (Task, e
 		if err != nil {
 			return orNotFound(err, invalidTaskID, id)
 		}
+		if err := s.allow(ctx, p, taskSubject(t), access.ReadWrite); err != nil {
+			return err
+		}
 		if t.Status == StatusInProgress && !ch.Force {
 			out, err = s.markStopping(ctx, p, t, ch, now)
 			return err
@@ -187,6 +194,11 @@ func (s *Service) changeStatusTx(ctx context.Context, p identity.Principal, id s
 	to Status, ch StatusChange, now time.Time, hook statusHook) (Task, error) {
 	var from Status
 	out, err := s.store.UpdateTask(ctx, p.WorkspaceID, id, func(t *Task) error {
+		if !ch.system {
+			if err := s.allow(ctx, p, taskSubject(*t), access.ReadWrite); err != nil {
+				return err
+			}
+		}
 		from = t.Status
 		if !ch.Force && !CanChange(t.Status, to) {
 			return invalidStatusChange(t.Status, to)
@@ -253,17 +265,29 @@ func (s *Service) enterQueue(ctx context.Context, ws string, t *Task, from Statu
 		false)
 }
 
-// resolveQueue finds the queue named by id or name, or the default queue.
+// resolveQueue finds the queue named by id or name, or the default queue, and checks
+// that the caller may read it (which is what enqueueing into it takes).
 func (s *Service) resolveQueue(ctx context.Context, p identity.Principal, id, name string,
 	now time.Time) (Queue, error) {
+	var q Queue
+	var err error
 	switch {
 	case id != "":
-		q, err := s.store.Queue(ctx, p.WorkspaceID, id)
-		return q, orNotFound(err, invalidQueueID, id)
+		q, err = s.store.Queue(ctx, p.WorkspaceID, id)
+		err = orNotFound(err, invalidQueueID, id)
 	case name != "":
-		return s.queueByName(ctx, p.WorkspaceID, name)
+		q, err = s.queueByName(ctx, p.WorkspaceID, name)
+	default:
+		q, err = s.defaultQueueTx(ctx, p, now)
 	}
-	return s.defaultQueueTx(ctx, p, now)
+	if err != nil {
+		return Queue{}, err
+	}
+	sub := queueSubject(q)
+	if id == "" && name != "" {
+		sub.notFound = invalidQueueID(name)
+	}
+	return q, s.allow(ctx, p, sub, access.Read)
 }
 
 // Dequeue takes a queued task out of its queue and back to the status it had before.
@@ -273,6 +297,9 @@ func (s *Service) Dequeue(ctx context.Context, id string, ch StatusChange) (Task
 		t, err := s.store.Task(ctx, p.WorkspaceID, id)
 		if err != nil {
 			return orNotFound(err, invalidTaskID, id)
+		}
+		if err := s.allow(ctx, p, taskSubject(t), access.ReadWrite); err != nil {
+			return err
 		}
 		if t.Status != StatusQueued {
 			return invalidStatus("Task is not queued", t.Status)

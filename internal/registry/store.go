@@ -31,7 +31,8 @@ type ProjectFilter struct {
 	IncludeHidden bool
 	// NameMatch, when set, keeps only the projects whose full name it accepts.
 	NameMatch func(string) bool
-	// TODO(#6): a set of readable project ids, applied in the query, once access rules exist.
+	// Visible, when set, keeps only what the caller may read (see Visibility).
+	Visible *Visibility
 }
 
 // TaskFilter narrows Tasks. Zero values mean "any".
@@ -52,7 +53,8 @@ type TaskFilter struct {
 	// breaks ties and is the default.
 	OrderBy []string
 	Page    Page
-	// TODO(#6): a set of readable project and task ids, applied in the query.
+	// Visible, when set, keeps only what the caller may read (see Visibility).
+	Visible *Visibility
 }
 
 // ModelFilter narrows Models. Zero values mean "any".
@@ -69,7 +71,28 @@ type ModelFilter struct {
 	NameMatch  func(string) bool
 	OrderBy    []string
 	Page       Page
-	// TODO(#6): a set of readable project and model ids, applied in the query.
+	// Visible, when set, keeps only the models the caller may read.
+	Visible *ReadScope
+}
+
+// ReadScope is what a caller may read of one object type, as the store renders it into a
+// listing's WHERE clause: everything, or objects it owns, objects named one by one,
+// objects in granted projects (or their descendants, found by the path prefix of the
+// project's full name), or, with AnyProject, every object that is in some project. For a
+// project, "its project" is the project itself.
+type ReadScope struct {
+	All        bool
+	Owner      string
+	IDs        []string
+	Projects   []string
+	AnyProject bool
+}
+
+// Visibility is what a listing of tasks or projects may show: Plain applies to ordinary
+// objects, Dataset to datasets (the store's dataset flag; see Project.IsDataset).
+type Visibility struct {
+	Plain   ReadScope
+	Dataset ReadScope
 }
 
 // EventFilter narrows Events of one task.
@@ -112,6 +135,10 @@ type Store interface {
 	RenameProjectTree(ctx context.Context, workspaceID, oldName, newName string,
 		at time.Time) error
 	DeleteProjects(ctx context.Context, workspaceID string, ids []string) error
+	// ProjectAncestry returns the project's id followed by its ancestors' up to the top,
+	// and whether the project holds datasets; an unknown project gives no ids.
+	ProjectAncestry(ctx context.Context, workspaceID, id string) (ids []string, dataset bool,
+		err error)
 	// ProjectContents counts the tasks and models in the given projects.
 	ProjectContents(ctx context.Context, workspaceID string, ids []string) (
 		tasks, models int, err error)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"atrium/internal/access"
 	"atrium/internal/identity"
 	"atrium/internal/secret"
 )
@@ -68,7 +69,7 @@ func (s *Service) CreateTask(ctx context.Context, in TaskInput) (Task, error) {
 	}
 	var out Task
 	err = s.inTx(ctx, func(ctx context.Context, p identity.Principal, now time.Time) error {
-		if err := s.checkRefs(ctx, p.WorkspaceID, in.ProjectID, in.ParentID); err != nil {
+		if err := s.checkRefs(ctx, p, in.ProjectID, in.ParentID); err != nil {
 			return err
 		}
 		out = Task{ID: secret.ID(), WorkspaceID: p.WorkspaceID, ProjectID: in.ProjectID,
@@ -86,17 +87,26 @@ func (s *Service) CreateTask(ctx context.Context, in TaskInput) (Task, error) {
 	return out, err
 }
 
-// checkRefs verifies that a project and a parent task, when given, exist.
-func (s *Service) checkRefs(ctx context.Context, ws, projectID, parentID string) error {
+// checkRefs verifies that a project and a task (a parent, or a model's task), when given,
+// exist, that the caller may put things into the project (read_write on it) and that it
+// may read the task.
+func (s *Service) checkRefs(ctx context.Context, p identity.Principal, projectID,
+	taskID string) error {
 	if projectID != "" {
-		if _, err := s.store.Project(ctx, ws, projectID); err != nil {
+		proj, err := s.store.Project(ctx, p.WorkspaceID, projectID)
+		if err != nil {
 			return orNotFound(err, invalidProjectID, projectID)
 		}
-	}
-	if parentID != "" {
-		if _, err := s.store.Task(ctx, ws, parentID); err != nil {
-			return orNotFound(err, invalidTaskID, parentID)
+		if err := s.allow(ctx, p, projectSubject(proj), access.ReadWrite); err != nil {
+			return err
 		}
+	}
+	if taskID != "" {
+		t, err := s.store.Task(ctx, p.WorkspaceID, taskID)
+		if err != nil {
+			return orNotFound(err, invalidTaskID, taskID)
+		}
+		return s.allow(ctx, p, taskSubject(t), access.Read)
 	}
 	return nil
 }
@@ -108,7 +118,10 @@ func (s *Service) Task(ctx context.Context, id string) (Task, error) {
 		return Task{}, err
 	}
 	t, err := s.store.Task(ctx, p.WorkspaceID, id)
-	return t, orNotFound(err, invalidTaskID, id)
+	if err != nil {
+		return Task{}, orNotFound(err, invalidTaskID, id)
+	}
+	return t, s.allow(ctx, p, taskSubject(t), access.Read)
 }
 
 // Tasks lists the caller's tasks as tasks.get_all asks.
@@ -121,11 +134,15 @@ func (s *Service) Tasks(ctx context.Context, q TaskQuery) ([]Task, error) {
 	if err != nil {
 		return nil, err
 	}
+	visible, err := s.visibility(ctx, p, access.Task)
+	if err != nil {
+		return nil, err
+	}
 	return s.store.Tasks(ctx, p.WorkspaceID, TaskFilter{IDs: q.IDs, ProjectIDs: q.ProjectIDs,
 		Statuses: q.Statuses, Types: q.Types, UserIDs: q.UserIDs, ParentIDs: q.ParentIDs,
 		IncludeHidden: q.SearchHidden, Tags: ParseTagFilter(q.Tags),
 		SystemTags: ParseTagFilter(q.SystemTags), NameMatch: match, OrderBy: q.OrderBy,
-		Page: q.Page})
+		Page: q.Page, Visible: visible})
 }
 
 // editable says whether a task's fields may change: tasks that have not run yet or are
@@ -150,7 +167,7 @@ func (s *Service) EditTask(ctx context.Context, id string, e TaskEdit, force boo
 		if err := editable(*t, force); err != nil {
 			return err
 		}
-		if err := s.checkEditRefs(ctx, ws, t.ID, e); err != nil {
+		if err := s.checkEditRefs(ctx, t.ID, e); err != nil {
 			return err
 		}
 		var err error
@@ -160,7 +177,11 @@ func (s *Service) EditTask(ctx context.Context, id string, e TaskEdit, force boo
 	return out, changed, err
 }
 
-func (s *Service) checkEditRefs(ctx context.Context, ws, id string, e TaskEdit) error {
+func (s *Service) checkEditRefs(ctx context.Context, id string, e TaskEdit) error {
+	p, err := caller(ctx)
+	if err != nil {
+		return err
+	}
 	project, parent := "", ""
 	if e.ProjectID != nil {
 		project = *e.ProjectID
@@ -171,7 +192,7 @@ func (s *Service) checkEditRefs(ctx context.Context, ws, id string, e TaskEdit) 
 		}
 		parent = *e.ParentID
 	}
-	return s.checkRefs(ctx, ws, project, parent)
+	return s.checkRefs(ctx, p, project, parent)
 }
 
 func applyTaskEdit(t *Task, e TaskEdit) ([]string, error) {
@@ -235,6 +256,9 @@ func (s *Service) updateTask(ctx context.Context, id, action string,
 	err := s.inTx(ctx, func(ctx context.Context, p identity.Principal, now time.Time) error {
 		var err error
 		out, err = s.store.UpdateTask(ctx, p.WorkspaceID, id, func(t *Task) error {
+			if err := s.allow(ctx, p, taskSubject(*t), access.ReadWrite); err != nil {
+				return err
+			}
 			if err := fn(ctx, p.WorkspaceID, t); err != nil {
 				return err
 			}
@@ -260,6 +284,19 @@ func (s *Service) Ping(ctx context.Context, id string) error {
 	p, err := caller(ctx)
 	if err != nil {
 		return err
+	}
+	all, err := s.allowAll(ctx, p, access.ReadWrite, access.Task, access.Dataset)
+	if err != nil {
+		return err
+	}
+	if !all {
+		t, err := s.store.Task(ctx, p.WorkspaceID, id)
+		if err != nil {
+			return orNotFound(err, invalidTaskID, id)
+		}
+		if err := s.allow(ctx, p, taskSubject(t), access.ReadWrite); err != nil {
+			return err
+		}
 	}
 	err = s.store.TouchTask(ctx, p.WorkspaceID, id, s.now())
 	return orNotFound(err, invalidTaskID, id)

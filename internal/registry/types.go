@@ -2,6 +2,8 @@ package registry
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -31,6 +33,9 @@ const (
 	TagDevelopment = "development" // set by the SDK on tasks run from a developer's machine
 )
 
+// DatasetsFolder is the project path segment under which the SDK keeps datasets.
+const DatasetsFolder = ".datasets"
+
 // DefaultQueueName is the name of the queue created in every workspace.
 const DefaultQueueName = "default"
 
@@ -53,6 +58,14 @@ type Project struct {
 
 // Hidden reports whether the project carries the hidden system tag.
 func (p Project) Hidden() bool { return hasTag(p.SystemTags, TagHidden) }
+
+// IsDataset reports whether the project holds datasets, which access rules govern as
+// their own type: it carries the dataset system tag, or it is a ".datasets" folder or
+// below one (the SDK keeps each dataset in "<project>/.datasets/<name>").
+func (p Project) IsDataset() bool {
+	return hasTag(p.SystemTags, TagDataset) || slices.Contains(strings.Split(p.Name, "/"),
+		DatasetsFolder)
+}
 
 // Task is one ClearML task. The fields clients filter and sort on are columns; the
 // free-form sections clients write (script, hyperparams, configuration, runtime,

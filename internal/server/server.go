@@ -189,10 +189,11 @@ func NewServices(ctx context.Context, cfg config.Config, st *store.Store, log *s
 		}
 		creds.OnChange(c.Topic, c.ID)
 	})
-	reg := registry.New(st, auditLog, now, log, registry.Options{
+	reg := registry.New(st, rules, auditLog, now, log, registry.Options{
 		MaxEventsPerTask: cfg.Registry.MaxEventsPerTask,
 		WorkerTimeout:    time.Duration(cfg.Registry.WorkerTimeout),
 	})
+	rules.SetObjects(reg)
 	return Services{Identity: ids, Credentials: creds, Audit: auditLog, Keys: keys,
 		Registry: reg, Vaults: vaults, Access: rules}, nil
 }

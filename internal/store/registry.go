@@ -166,10 +166,10 @@ func scanProject(sc interface{ Scan(...any) error }) (registry.Project, error) {
 // CreateProject inserts a project; a name taken in the workspace is a Conflict.
 func (s *Store) CreateProject(ctx context.Context, p registry.Project) error {
 	_, err := s.exec(ctx, "INSERT INTO projects ("+projectColumns+
-		", hidden) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		", hidden, dataset) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		p.ID, p.WorkspaceID, p.Name, p.Basename, p.ParentID, p.Description, p.UserID,
 		encodeTags(p.Tags), encodeTags(p.SystemTags), p.DefaultOutputDestination,
-		micro(p.CreatedAt), micro(p.LastUpdate), boolInt(p.Hidden()))
+		micro(p.CreatedAt), micro(p.LastUpdate), boolInt(p.Hidden()), boolInt(p.IsDataset()))
 	return err
 }
 
@@ -200,6 +200,7 @@ func (s *Store) Projects(ctx context.Context, workspaceID string, f registry.Pro
 	if !f.IncludeHidden {
 		w.add(" AND hidden = 0")
 	}
+	w.addf(visibleWhere(workspaceID, f.Visible, "id", "id"))
 	rows, err := s.query(ctx, "SELECT "+projectColumns+" FROM projects"+w.sql.String()+
 		" ORDER BY name, id", w.args...)
 	if err != nil {
@@ -233,11 +234,11 @@ func (s *Store) UpdateProject(ctx context.Context, workspaceID, id string,
 			return err
 		}
 		_, err = s.exec(ctx, `UPDATE projects SET name = ?, basename = ?, description = ?,
-			tags = ?, system_tags = ?, hidden = ?, default_output_destination = ?,
+			tags = ?, system_tags = ?, hidden = ?, dataset = ?, default_output_destination = ?,
 			last_update = ? WHERE workspace_id = ? AND id = ?`,
 			p.Name, p.Basename, p.Description, encodeTags(p.Tags), encodeTags(p.SystemTags),
-			boolInt(p.Hidden()), p.DefaultOutputDestination, micro(p.LastUpdate),
-			workspaceID, id)
+			boolInt(p.Hidden()), boolInt(p.IsDataset()), p.DefaultOutputDestination,
+			micro(p.LastUpdate), workspaceID, id)
 		out = p
 		return err
 	})
@@ -245,6 +246,8 @@ func (s *Store) UpdateProject(ctx context.Context, workspaceID, id string,
 }
 
 // RenameProjectTree renames every descendant of oldName to live under newName.
+// TODO(#6): renaming a project to or from ".datasets" leaves the dataset flag of its
+// descendants and their tasks as it was.
 func (s *Store) RenameProjectTree(ctx context.Context, workspaceID, oldName, newName string,
 	at time.Time) error {
 	prefix := oldName + "/"
@@ -303,4 +306,77 @@ func (s *Store) DetachProjectContents(ctx context.Context, workspaceID string,
 	_, err = s.exec(ctx, "UPDATE models SET project_id = '' WHERE workspace_id = ?"+cond,
 		args...)
 	return int(n), err
+}
+
+// ProjectAncestry walks up the tree from a project by parent ids, in one query.
+func (s *Store) ProjectAncestry(ctx context.Context, workspaceID, id string) ([]string, bool,
+	error) {
+	rows, err := s.query(ctx, `WITH RECURSIVE anc(id, parent_id, dataset, depth) AS (
+			SELECT id, parent_id, dataset, 0 FROM projects WHERE workspace_id = ? AND id = ?
+			UNION ALL
+			SELECT p.id, p.parent_id, p.dataset, anc.depth + 1 FROM projects p
+			JOIN anc ON p.id = anc.parent_id
+			WHERE p.workspace_id = ? AND anc.depth < 256)
+		SELECT id, dataset FROM anc ORDER BY depth`, workspaceID, id, workspaceID)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	var ids []string
+	dataset := false
+	for rows.Next() {
+		var pid string
+		var ds int
+		if err := rows.Scan(&pid, &ds); err != nil {
+			return nil, false, err
+		}
+		if len(ids) == 0 {
+			dataset = ds != 0
+		}
+		ids = append(ids, pid)
+	}
+	return ids, dataset, rows.Err()
+}
+
+// scopeWhere renders a read scope as one condition over a table with a user_id column,
+// the object id in idCol and its project in projectCol. A granted project covers its
+// descendants: projects whose full name starts with the granted name and a slash.
+func scopeWhere(workspaceID string, sc registry.ReadScope, idCol, projectCol string) (
+	string, []any) {
+	if sc.All {
+		return "1 = 1", nil
+	}
+	parts, args := []string{"user_id = ?"}, []any{sc.Owner}
+	if len(sc.IDs) > 0 {
+		parts = append(parts, idCol+" IN ("+placeholders(len(sc.IDs))+")")
+		for _, id := range sc.IDs {
+			args = append(args, id)
+		}
+	}
+	switch {
+	case sc.AnyProject:
+		parts = append(parts, projectCol+" <> ''")
+	case len(sc.Projects) > 0:
+		parts = append(parts, projectCol+` IN (SELECT d.id FROM projects d
+			JOIN projects g ON d.workspace_id = g.workspace_id AND (d.id = g.id
+				OR SUBSTR(d.name, 1, LENGTH(g.name) + 1) = g.name || '/')
+			WHERE g.workspace_id = ? AND g.id IN (`+placeholders(len(sc.Projects))+`))`)
+		args = append(args, workspaceID)
+		for _, id := range sc.Projects {
+			args = append(args, id)
+		}
+	}
+	return "(" + strings.Join(parts, " OR ") + ")", args
+}
+
+// visibleWhere renders a Visibility over a table with a dataset flag; nil shows all.
+func visibleWhere(workspaceID string, v *registry.Visibility, idCol, projectCol string) (
+	string, []any) {
+	if v == nil || (v.Plain.All && v.Dataset.All) {
+		return "", nil
+	}
+	plain, args := scopeWhere(workspaceID, v.Plain, idCol, projectCol)
+	ds, dsArgs := scopeWhere(workspaceID, v.Dataset, idCol, projectCol)
+	return " AND ((dataset = 0 AND " + plain + ") OR (dataset <> 0 AND " + ds + "))",
+		append(args, dsArgs...)
 }

@@ -61,6 +61,10 @@ func (s *Store) Models(ctx context.Context, workspaceID string, f registry.Model
 	}
 	w.addf(tagWhere("tags", f.Tags))
 	w.addf(tagWhere("system_tags", f.SystemTags))
+	if f.Visible != nil && !f.Visible.All {
+		cond, args := scopeWhere(workspaceID, *f.Visible, "id", "project_id")
+		w.addf(" AND "+cond, args)
+	}
 	q := "SELECT " + modelColumns + " FROM models" + w.sql.String() +
 		orderBy(f.OrderBy, modelOrders, "created_at, id")
 	rows, err := s.query(ctx, q, w.args...)

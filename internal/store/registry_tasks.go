@@ -62,11 +62,30 @@ func (s *Store) CreateTask(ctx context.Context, t *registry.Task) error {
 			return err
 		}
 		t.Seq = seq
-		_, err = s.exec(ctx, "INSERT INTO tasks ("+taskColumns+", hidden) VALUES "+
-			"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			taskArgs(*t)...)
+		_, err = s.exec(ctx, "INSERT INTO tasks ("+taskColumns+", hidden, dataset) VALUES "+
+			"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "+
+			taskDataset+")", append(taskArgs(*t), datasetArgs(*t)...)...)
 		return err
 	})
+}
+
+// taskDataset computes a task's dataset flag as it is written: the task carries the
+// dataset system tag or its project holds datasets. datasetArgs gives its arguments.
+const taskDataset = `CASE WHEN CAST(? AS INTEGER) <> 0 OR CAST(? AS TEXT) IN
+	(SELECT id FROM projects WHERE workspace_id = ? AND dataset <> 0) THEN 1 ELSE 0 END`
+
+func datasetArgs(t registry.Task) []any {
+	return []any{boolInt(hasTagIn(t.SystemTags, registry.TagDataset)), t.ProjectID,
+		t.WorkspaceID}
+}
+
+func hasTagIn(tags []string, tag string) bool {
+	for _, t := range tags {
+		if t == tag {
+			return true
+		}
+	}
+	return false
 }
 
 func taskArgs(t registry.Task) []any {
@@ -122,6 +141,7 @@ func taskWhere(workspaceID string, f registry.TaskFilter) *where {
 	if !f.IncludeHidden {
 		w.add(" AND hidden = 0")
 	}
+	w.addf(visibleWhere(workspaceID, f.Visible, "id", "project_id"))
 	w.addf(tagWhere("tags", f.Tags))
 	w.addf(tagWhere("system_tags", f.SystemTags))
 	return w
@@ -198,12 +218,14 @@ func (s *Store) UpdateTask(ctx context.Context, workspaceID, id string,
 			status_reason = ?, status_message = ?, enqueue_status = ?, comment = ?, parent_id = ?,
 			queue_id = ?, tags = ?, system_tags = ?, hidden = ?, last_worker = ?,
 			last_iteration = ?, doc = ?, started_at = ?, completed_at = ?, published_at = ?,
-			status_changed_at = ?, last_update = ? WHERE workspace_id = ? AND id = ?`,
+			status_changed_at = ?, last_update = ?, dataset = `+taskDataset+`
+			WHERE workspace_id = ? AND id = ?`,
 			t.ProjectID, t.Name, t.Type, string(t.Status), t.StatusReason, t.StatusMessage,
 			string(t.EnqueueStatus), t.Comment, t.ParentID, t.QueueID, encodeTags(t.Tags),
 			encodeTags(t.SystemTags), boolInt(t.Hidden()), t.LastWorker, t.LastIteration,
 			docText(t.Doc), nullMicro(t.StartedAt), nullMicro(t.CompletedAt),
 			nullMicro(t.PublishedAt), nullMicro(t.StatusChangedAt), micro(t.LastUpdate),
+			boolInt(hasTagIn(t.SystemTags, registry.TagDataset)), t.ProjectID, workspaceID,
 			workspaceID, id)
 		out = t
 		return err
