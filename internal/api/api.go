@@ -394,19 +394,22 @@ func (a *API) authenticate(c *Call, e *Endpoint) error {
 	return err
 }
 
-// sameSite refuses the ambient cookie on requests a browser marks as coming from another
-// site, so a page elsewhere cannot act with a signed-in user's session (GET changes state
-// in this API, which SameSite=Lax alone would let through on top-level navigation).
+// sameSite decides whether the ambient session cookie may authenticate a request. GET
+// changes state in this API, so SameSite=Lax alone would let a link on another site act
+// with a signed-in user's session; the cookie is therefore used only when the browser says
+// the request comes from the same origin (Sec-Fetch-Site same-origin, or none for a typed
+// address) or, for browsers without fetch metadata, when it carries the server's own Origin.
+// Scripts and clients authenticate with Authorization headers instead.
 func (a *API) sameSite(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
-	case "cross-site", "same-site":
+	case "same-origin", "none":
+		return true
+	case "":
+	default:
 		return false
 	}
-	if o := r.Header.Get("Origin"); o != "" && o != "null" && o != a.origin &&
-		o != "http://"+r.Host && o != "https://"+r.Host {
-		return false
-	}
-	return true
+	o := r.Header.Get("Origin")
+	return o != "" && (o == a.origin || o == "http://"+r.Host || o == "https://"+r.Host)
 }
 
 func (a *API) resolve(c *Call, authz string) error {

@@ -42,7 +42,10 @@ func testLoginMethods(t *testing.T, ts *testServer) {
 			"Authorization": basic(strings.ToUpper(adminEmail), adminPassword)}},
 		{"bearer refresh", map[string]string{"Authorization": bearer(adminTok)}},
 		{"lowercase scheme", map[string]string{"Authorization": "bearer " + adminTok}},
-		{"cookie only", map[string]string{"Cookie": "clearml_token_basic=" + adminTok}},
+		{"cookie from a same-origin page", map[string]string{
+			"Cookie": "clearml_token_basic=" + adminTok, "Sec-Fetch-Site": "same-origin"}},
+		{"cookie with the own Origin only", map[string]string{
+			"Cookie": "clearml_token_basic=" + adminTok, "Origin": ts.URL}},
 		{"cookie from the same origin", map[string]string{
 			"Cookie": "clearml_token_basic=" + adminTok, "Origin": ts.URL,
 			"Sec-Fetch-Site": "same-origin"}},
@@ -267,6 +270,8 @@ func TestAuthErrors(t *testing.T) {
 		{"cookie with a foreign Origin ignored", map[string]string{
 			"Cookie": "clearml_token_basic=" + adminTok, "Origin": "https://evil.example"}, 20, ""},
 		{"empty cookie", map[string]string{"Cookie": "clearml_token_basic="}, 20, ""},
+		{"cookie without fetch metadata or Origin (an old browser's link)",
+			map[string]string{"Cookie": "clearml_token_basic=" + adminTok}, 20, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -385,7 +390,7 @@ func TestDeactivatedUser(t *testing.T) {
 	}
 	t.Run("cookie", func(t *testing.T) {
 		r := ts.do(t, req{Path: "/auth.login", Header: map[string]string{
-			"Cookie": "clearml_token_basic=" + tok}})
+			"Cookie": "clearml_token_basic=" + tok, "Sec-Fetch-Site": "same-origin"}})
 		wantErr(t, r, 401, 30, "")
 	})
 }
@@ -416,13 +421,13 @@ func testLogout(t *testing.T, ts *testServer) {
 			wantErr(t, ts.call(t, ep, bearer(tok), ""), 401, 30, "revoked token")
 		}
 		cr := ts.do(t, req{Path: "/auth.login", Header: map[string]string{
-			"Cookie": "clearml_token_basic=" + tok}})
+			"Cookie": "clearml_token_basic=" + tok, "Sec-Fetch-Site": "same-origin"}})
 		wantErr(t, cr, 401, 30, "revoked token")
 	})
 	t.Run("auth.logout with the cookie", func(t *testing.T) {
 		tok := ts.login(t, adminBasic())
 		r := ts.do(t, req{Path: "/auth.logout", Header: map[string]string{
-			"Cookie": "clearml_token_basic=" + tok}})
+			"Cookie": "clearml_token_basic=" + tok, "Sec-Fetch-Site": "same-origin"}})
 		wantOK(t, r)
 		checkClearedCookie(t, r)
 		wantErr(t, ts.call(t, "users.get_current_user", bearer(tok), ""), 401, 30, "revoked")

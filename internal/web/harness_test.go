@@ -188,6 +188,7 @@ func (a *agent) api(path string, body any) (int, map[string]any) {
 		a.h.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Sec-Fetch-Site", "same-origin") // as the browser sends on its own pages
 	resp, err := a.client.Do(req)
 	if err != nil {
 		a.h.t.Fatalf("POST %s: %v", path, err)
