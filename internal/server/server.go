@@ -272,7 +272,7 @@ func (s *Server) buildHTTP() error {
 			SecureCookies: secure,
 		}, time.Now)
 	ui, err := web.New(web.Services{Identity: s.Identity, Credentials: s.Credentials,
-		Keys: s.keys, Vaults: s.Vaults, Registry: s.Registry}, s.log,
+		Keys: s.keys, Vaults: s.Vaults, Registry: s.Registry, Access: s.Access}, s.log,
 		web.Options{PublicURL: s.cfg.PublicURL, SecureCookies: secure, Version: s.build.Version,
 			APIVersion: s.cfg.Compat.APIVersion, ServerVersion: s.cfg.Compat.ServerVersion})
 	if err != nil {

@@ -28,7 +28,7 @@ func settingsSections() []section {
 		{groupObjects, "Queues", pathQueues, false, true},
 		{groupAdmin, sectionVaults, pathVaults, true, true},
 		{groupAdmin, sectionUsers, pathUsers, true, true},
-		{groupAdmin, "Access rules", "/settings/access-rules", true, false},
+		{groupAdmin, sectionAccess, pathAccess, true, false},
 		{groupAdmin, "Identity providers", "/settings/identity-providers", true, false},
 		{groupAdmin, "Storage credentials", "/settings/storage-credentials", true, false},
 		{groupAdmin, "Resource configuration", "/settings/resources", true, false},

@@ -44,6 +44,10 @@ const (
 	tmplTask     = "task"
 	tmplModels   = "models"
 	tmplQueues   = "queues"
+
+	tmplAccessRules   = "access_rules"
+	tmplAccessRule    = "access_rule"
+	tmplAccessExplain = "access_explain"
 )
 
 // pageNames lists every page template.
@@ -52,7 +56,8 @@ func pageNames() []string {
 		tmplWorkspace, tmplSecret, tmplRevoke, tmplRotate, tmplUsers, tmplInvited, tmplGroups,
 		tmplGroupForm, tmplServiceAccounts, tmplServiceAccount, tmplAccountSecret, tmplConfirm,
 		tmplAccept, tmplVaults, tmplVaultForm, tmplVaultHistory, tmplVaultActivity,
-		tmplEffective, tmplProjects, tmplProject, tmplTask, tmplModels, tmplQueues}
+		tmplEffective, tmplProjects, tmplProject, tmplTask, tmplModels, tmplQueues,
+		tmplAccessRules, tmplAccessRule, tmplAccessExplain}
 }
 
 // parsePages parses every page together with the shared layout and partials, once, at
@@ -241,5 +246,5 @@ func vaultNoticeText(code string) string {
 	case "vault-restored":
 		return "Version restored. It is now the vault's newest version."
 	}
-	return ""
+	return accessNoticeText(code)
 }

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"time"
 
+	"atrium/internal/access"
 	"atrium/internal/credential"
 	"atrium/internal/identity"
 	"atrium/internal/registry"
@@ -29,6 +30,8 @@ type Services struct {
 	Vaults      *vault.Service
 	// Registry backs the read-only Workspace objects pages; without it they are absent.
 	Registry *registry.Service
+	// Access backs the Access rules section; without it the section is absent.
+	Access *access.Service
 }
 
 // Options configures the UI.
@@ -69,6 +72,9 @@ func New(svc Services, log *slog.Logger, opts Options) (*Web, error) {
 	for i := range sections {
 		if sections[i].Path == pathVaults && svc.Vaults == nil {
 			sections[i].Built = false
+		}
+		if sections[i].Path == pathAccess {
+			sections[i].Built = svc.Access != nil
 		}
 		if sections[i].Group == groupObjects && svc.Registry == nil {
 			sections[i].Built = false
@@ -134,6 +140,7 @@ func (w *Web) routes() []route {
 	}
 	routes = append(routes, w.vaultRoutes()...)
 	routes = append(routes, w.workloadRoutes()...)
+	routes = append(routes, w.accessRoutes()...)
 	return append(routes, w.adminRoutes()...)
 }
 

@@ -170,6 +170,16 @@ document.documentElement.classList.add("js");
     });
   }
 
+  // A select marked data-autosubmit presses the named button when it changes: changing a
+  // picker's type lists that type's objects at once (the button does it without scripts).
+  function initAutosubmit(root) {
+    root.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      var button = document.getElementById(select.dataset.autosubmit);
+      if (!button) { return; }
+      select.addEventListener("change", function () { button.click(); });
+    });
+  }
+
   // A form marked data-reveal-submit shows its submit button (hidden by the stylesheet when
   // scripts run) once a field changes.
   function initReveal(root) {
@@ -281,6 +291,7 @@ document.documentElement.classList.add("js");
     initInlineEdit(document);
     initAddRow(document);
     initFilter(document);
+    initAutosubmit(document);
     initReveal(document);
     initEditorErrors(document);
     initImport(document);
