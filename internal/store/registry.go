@@ -188,9 +188,68 @@ func (s *Store) ProjectByName(ctx context.Context, workspaceID, name string) (
 	return p, rowErr(err, "project")
 }
 
+// expandVisibility returns v with each scope's granted projects widened to their
+// descendants (projects whose full name starts with a granted name and a slash). Doing it
+// here, from one read of the workspace's project names, keeps the listing query a plain
+// IN list instead of a name-prefix join per row.
+func (s *Store) expandVisibility(ctx context.Context, workspaceID string,
+	v *registry.Visibility) (*registry.Visibility, error) {
+	if v == nil || (len(v.Plain.Projects) == 0 && len(v.Dataset.Projects) == 0) {
+		return v, nil
+	}
+	rows, err := s.query(ctx, "SELECT id, name FROM projects WHERE workspace_id = ?", workspaceID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	names := map[string]string{}
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		names[id] = name
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := *v
+	out.Plain.Projects = descendants(v.Plain.Projects, names)
+	out.Dataset.Projects = descendants(v.Dataset.Projects, names)
+	return &out, nil
+}
+
+// descendants returns the granted project ids and every project below one of them.
+func descendants(granted []string, names map[string]string) []string {
+	if len(granted) == 0 {
+		return nil
+	}
+	grantedNames := map[string]bool{}
+	for _, id := range granted {
+		if n, ok := names[id]; ok {
+			grantedNames[n] = true
+		}
+	}
+	out := append([]string{}, granted...)
+	for id, name := range names {
+		for i := strings.LastIndex(name, "/"); i > 0; i = strings.LastIndex(name[:i], "/") {
+			if grantedNames[name[:i]] {
+				out = append(out, id)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // Projects lists projects by name.
 func (s *Store) Projects(ctx context.Context, workspaceID string, f registry.ProjectFilter) (
 	[]registry.Project, error) {
+	vis, err := s.expandVisibility(ctx, workspaceID, f.Visible)
+	if err != nil {
+		return nil, err
+	}
+	f.Visible = vis
 	w := newWhere(workspaceID)
 	w.addf(inList("id", f.IDs))
 	w.addf(inList("parent_id", f.ParentIDs))
@@ -339,8 +398,8 @@ func (s *Store) ProjectAncestry(ctx context.Context, workspaceID, id string) ([]
 }
 
 // scopeWhere renders a read scope as one condition over a table with a user_id column,
-// the object id in idCol and its project in projectCol. A granted project covers its
-// descendants: projects whose full name starts with the granted name and a slash.
+// the object id in idCol and its project in projectCol. Projects must already include the
+// descendants of every granted project (expandVisibility).
 func scopeWhere(workspaceID string, sc registry.ReadScope, idCol, projectCol string) (
 	string, []any) {
 	if sc.All {
@@ -357,11 +416,9 @@ func scopeWhere(workspaceID string, sc registry.ReadScope, idCol, projectCol str
 	case sc.AnyProject:
 		parts = append(parts, projectCol+" <> ''")
 	case len(sc.Projects) > 0:
-		parts = append(parts, projectCol+` IN (SELECT d.id FROM projects d
-			JOIN projects g ON d.workspace_id = g.workspace_id AND (d.id = g.id
-				OR SUBSTR(d.name, 1, LENGTH(g.name) + 1) = g.name || '/')
-			WHERE g.workspace_id = ? AND g.id IN (`+placeholders(len(sc.Projects))+`))`)
-		args = append(args, workspaceID)
+		// sc.Projects holds the granted projects and all their descendants already
+		// (expandVisibility), so the database matches a plain list.
+		parts = append(parts, projectCol+" IN ("+placeholders(len(sc.Projects))+")")
 		for _, id := range sc.Projects {
 			args = append(args, id)
 		}

@@ -49,6 +49,13 @@ var modelOrders = map[string]string{
 // Models lists models, oldest first unless ordered otherwise.
 func (s *Store) Models(ctx context.Context, workspaceID string, f registry.ModelFilter) (
 	[]registry.Model, error) {
+	if f.Visible != nil {
+		vis, err := s.expandVisibility(ctx, workspaceID, &registry.Visibility{Plain: *f.Visible})
+		if err != nil {
+			return nil, err
+		}
+		f.Visible = &vis.Plain
+	}
 	w := newWhere(workspaceID)
 	w.addf(inList("id", f.IDs))
 	w.addf(inList("project_id", f.ProjectIDs))

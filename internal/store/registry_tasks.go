@@ -116,6 +116,11 @@ var taskOrders = map[string]string{
 // only, so the page is exact while the wide rows read stay few.
 func (s *Store) Tasks(ctx context.Context, workspaceID string, f registry.TaskFilter) (
 	[]registry.Task, error) {
+	vis, err := s.expandVisibility(ctx, workspaceID, f.Visible)
+	if err != nil {
+		return nil, err
+	}
+	f.Visible = vis
 	w := taskWhere(workspaceID, f)
 	order := orderBy(f.OrderBy, taskOrders, "seq")
 	if f.NameMatch != nil {
