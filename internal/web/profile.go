@@ -114,3 +114,15 @@ func (w *Web) serverError(rw http.ResponseWriter, r *http.Request, s *session, e
 	w.fail(rw, r, s, http.StatusInternalServerError, "Something went wrong", genericFailure,
 		pathProfile)
 }
+
+// signOutEverywhere ends every earlier session and token of the user and starts a fresh
+// session in this browser.
+func (w *Web) signOutEverywhere(rw http.ResponseWriter, r *http.Request, s *session) {
+	if err := w.svc.Identity.SignOutEverywhere(r.Context()); err != nil {
+		w.serverError(rw, r, s, err)
+		return
+	}
+	if w.startSession(rw, r, s.principal.WorkspaceID, s.principal.UserID) {
+		redirectNotice(rw, r, pathProfile, "signed-out-elsewhere")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDisplayNameTooShortIsRefusedNextToTheField(t *testing.T) {
@@ -117,5 +118,26 @@ func TestPasswordChange(t *testing.T) {
 	}
 	if got := h.agent().tryLogin(adminEmail, adminPassword, ""); got.status == http.StatusSeeOther {
 		t.Error("the old password still works")
+	}
+}
+
+// TestSignOutEverywhere: the button ends another browser's session and keeps this one.
+func TestSignOutEverywhere(t *testing.T) {
+	h := start(t)
+	here, elsewhere := h.agent(), h.agent()
+	here.login(adminEmail, adminPassword)
+	elsewhere.login(adminEmail, adminPassword)
+	time.Sleep(1100 * time.Millisecond) // sessions are cut at whole seconds
+
+	p := here.post("/settings/profile/sign-out-everywhere", url.Values{"csrf": {here.csrf()}})
+	wantStatus(t, p, http.StatusSeeOther)
+	if got := p.location(); got != "/settings/profile?notice=signed-out-elsewhere" {
+		t.Fatalf("Location = %q", got)
+	}
+	wantStatus(t, here.get("/settings/profile"), http.StatusOK)
+	gone := elsewhere.get("/settings/profile")
+	if gone.status != http.StatusSeeOther || !strings.HasPrefix(gone.location(), "/login") {
+		t.Fatalf("the other browser is still signed in: status %d, Location %q", gone.status,
+			gone.location())
 	}
 }

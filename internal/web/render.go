@@ -176,7 +176,9 @@ func noticeText(code string) string {
 	case "name":
 		return "Display name saved."
 	case "password":
-		return "Password changed."
+		return "Password changed. Your other sessions were signed out."
+	case "signed-out-elsewhere":
+		return "Every other session was signed out."
 	case "preferences":
 		return "Preferences saved."
 	case "arguments":

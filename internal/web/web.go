@@ -122,6 +122,7 @@ func (w *Web) routes() []route {
 		{"GET " + pathProfile, w.page(w.profilePage)},
 		{"POST " + pathProfile + "/name", w.action(w.saveName)},
 		{"POST " + pathProfile + "/password", w.action(w.changePassword)},
+		{"POST " + pathProfile + "/sign-out-everywhere", w.action(w.signOutEverywhere)},
 		{"GET " + pathConfiguration, w.page(w.configurationPage)},
 		{"POST " + pathConfiguration + "/preferences", w.action(w.savePreferences)},
 		{"POST " + pathConfiguration + "/redacted-arguments", w.action(w.saveRedacted)},
