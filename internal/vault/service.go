@@ -220,7 +220,13 @@ func checkVault(v *Vault) error {
 		return apperr.Invalidf("Validation error (vault data must be at most %d bytes)", MaxData).
 			WithSub(400, 12)
 	}
-	_, err := parseData(v.Format, v.Data)
+	p, err := parseData(v.Format, v.Data)
+	if err != nil {
+		return err
+	}
+	if v.Type == TypeStorageCredentials {
+		_, err = parseStorage(p)
+	}
 	return err
 }
 

@@ -323,3 +323,34 @@ func TestGroupInUseCannotBeDeleted(t *testing.T) {
 		t.Fatalf("delete of a group a vault uses = %v", err)
 	}
 }
+
+func TestStorageCredentialsVault(t *testing.T) {
+	st, _ := storetest.OpenSQLite(t)
+	f := newFixture(t, st)
+	bob := f.person(t, "bob@example.com")
+	g := f.group(t, "team", bob.UserID)
+	_, err := f.vaults.Save(as(f.admin), vault.Input{Scope: vault.ScopeGroup, GroupID: g,
+		Type: vault.TypeStorageCredentials, Data: ptr(`credentials: [{key: "k"}]`)})
+	if !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("an entry without a bucket was accepted: %v", err)
+	}
+	f.save(t, f.admin, vault.Input{Scope: vault.ScopeGroup, GroupID: g,
+		Type: vault.TypeStorageCredentials, Description: ptr("team buckets"),
+		Data: ptr(`credentials: [{bucket: "team-artifacts", key: "AKIAX", ` +
+			`secret: "very-secret-value", region: "eu-west-1"}]`)})
+	bob, _ = f.ids.Principal(context.Background(), f.ws, bob.UserID)
+	rows, err := f.vaults.StorageCredentials(as(bob))
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("rows = %+v, %v", rows, err)
+	}
+	if r := rows[0]; r.Bucket != "team-artifacts" || r.AccessKey != "AKIAX" ||
+		strings.Contains(r.SecretHint, "very-secret") || r.VaultName != "team buckets" {
+		t.Fatalf("row = %+v", r)
+	}
+	if rows, _ := f.vaults.StorageCredentials(as(f.admin)); len(rows) != 0 {
+		t.Fatalf("a non-member received the group's storage credentials: %+v", rows)
+	}
+	if got := names(f.delivered(t, bob)); got != "" {
+		t.Fatalf("storage credentials were delivered as client configuration: %s", got)
+	}
+}

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"atrium/internal/vault"
+
 	"net/http"
 	"net/url"
 	"sort"
@@ -17,9 +19,11 @@ type configurationView struct {
 	Arguments      []argumentRow // includes one trailing blank row
 	ArgumentsNext  int           // index the script gives the next added row
 	ArgumentErrors fieldErrors
-	Cloud          []cloudRow // includes one trailing blank row
-	CloudNext      int
-	CloudErrors    fieldErrors
+	// Pushed are read-only rows from administrators' storage-credentials vaults.
+	Pushed      []vault.StorageRow
+	Cloud       []cloudRow // includes one trailing blank row
+	CloudNext   int
+	CloudErrors fieldErrors
 	// ArgumentTemplate and CloudTemplate are the blank rows the script copies for "Add row".
 	ArgumentTemplate argumentRow
 	CloudTemplate    cloudRow
@@ -51,6 +55,11 @@ func (w *Web) configuration(r *http.Request, s *session) (configurationView, err
 		CloudTemplate:    cloudRow{Index: -1, Errors: fieldErrors{}}}
 	v.setArguments(argumentsFrom(prefs))
 	v.setCloud(cloudRowsFrom(views))
+	if w.svc.Vaults != nil {
+		if v.Pushed, err = w.svc.Vaults.StorageCredentials(r.Context()); err != nil {
+			return configurationView{}, err
+		}
+	}
 	return v, nil
 }
 

@@ -187,3 +187,41 @@ func assertNoSecret(t *testing.T, p *page, secrets ...string) {
 		}
 	}
 }
+
+// TestPushedStorageCredentials: rows from an administrators' storage credentials vault show
+// read-only on a member's Configuration page, secrets masked.
+func TestPushedStorageCredentials(t *testing.T) {
+	h := start(t)
+	admin := h.agent()
+	admin.login(adminEmail, adminPassword)
+	status, created := admin.api("/auth.create_user", map[string]any{"name": "Mia Member",
+		"email": "mia@example.com", "password": "mia-Long-passw0rd"})
+	if status != 200 {
+		t.Fatalf("create user: %d", status)
+	}
+	status, group := admin.api("/permissions.add_or_update_user_group", map[string]any{
+		"name": "storage", "users": []string{created["id"].(string)}})
+	if status != 200 {
+		t.Fatalf("create group: %d", status)
+	}
+	status, _ = admin.api("/users.add_or_update_vault", map[string]any{"group": group["id"],
+		"vault": map[string]any{"scope": "group", "type": "storage_credentials",
+			"description": "team buckets", "data": `credentials: [{bucket: "team-artifacts", ` +
+				`key: "AKIAPUSHED", secret: "pushed-secret-value-123"}]`}})
+	if status != 200 {
+		t.Fatalf("create vault: %d", status)
+	}
+	mia := h.agent()
+	mia.login("mia@example.com", "mia-Long-passw0rd")
+	p := mia.get("/settings/configuration")
+	wantStatus(t, p, http.StatusOK)
+	for _, want := range []string{"Provided by your administrators", "team-artifacts",
+		"AKIAPUSHED", "team buckets"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("configuration page lacks %q", want)
+		}
+	}
+	if strings.Contains(p.body, "pushed-secret-value") {
+		t.Fatal("the pushed secret is shown in full")
+	}
+}
