@@ -18,7 +18,8 @@ type EffectiveLeaf struct {
 }
 
 // Effective is the configuration a user's SDK and agent sessions receive from vaults,
-// merged as the clients merge it (objects key by key, later scalars and lists replace).
+// merged as the clients merge it (objects key by key, later scalars and lists replace), with
+// substitutions that name configuration paths resolved.
 type Effective struct {
 	UserID string
 	JSON   []byte
@@ -66,14 +67,16 @@ func merged(userID string, list []Delivered) (Effective, error) {
 		byID[d.ID] = d
 		hocon.Merge(all, p.tree)
 	}
-	js, err := all.JSON()
+	resolved, _ := resolve(all, all).(*hocon.Object)
+	js, err := resolved.JSON()
 	if err != nil {
 		return Effective{}, err
 	}
 	out := Effective{UserID: userID, JSON: js, Vaults: list}
 	for _, l := range hocon.Effective(layers) {
 		d := byID[l.Source]
-		out.Leaves = append(out.Leaves, EffectiveLeaf{Path: l.Key(), Value: hocon.Render(l.Value),
+		out.Leaves = append(out.Leaves, EffectiveLeaf{Path: l.Key(),
+			Value:   hocon.Render(resolve(all, l.Value)),
 			VaultID: d.ID, VaultName: d.Description, Scope: d.Scope})
 	}
 	return out, nil

@@ -354,3 +354,36 @@ func TestStorageCredentialsVault(t *testing.T) {
 		t.Fatalf("storage credentials were delivered as client configuration: %s", got)
 	}
 }
+
+func TestEffectiveResolvesSubstitutions(t *testing.T) {
+	st, _ := storetest.OpenSQLite(t)
+	f := newFixture(t, st)
+	f.save(t, f.admin, vault.Input{Description: ptr("mine"), Data: ptr(
+		"base { x = 1 }\nderived = ${base} { y = 2 }\nhost = \"example.org\"\n" +
+			"url = \"https://\"${host}\"/api\"\nhome = ${HOME}\"/data\"\nl = [1] [2]\n")})
+	eff, err := f.vaults.Effective(as(f.admin), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(eff.JSON, &got); err != nil {
+		t.Fatal(err)
+	}
+	derived, _ := got["derived"].(map[string]any)
+	if derived["x"] != float64(1) || derived["y"] != float64(2) {
+		t.Errorf("derived = %v, want the base merged with y", got["derived"])
+	}
+	if got["url"] != "https://example.org/api" {
+		t.Errorf("url = %v", got["url"])
+	}
+	if got["home"] != "${HOME}/data" {
+		t.Errorf("home = %v, want the environment variable left to the client", got["home"])
+	}
+	leaves := map[string]string{}
+	for _, l := range eff.Leaves {
+		leaves[l.Path] = l.Value
+	}
+	if leaves["url"] != `"https://example.org/api"` {
+		t.Errorf("url leaf = %s", leaves["url"])
+	}
+}
