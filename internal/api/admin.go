@@ -23,6 +23,7 @@ func (a *API) adminEndpoints() []*Endpoint {
 		{Name: "users.cancel_invitation", Handle: a.cancelInvitation},
 		{Name: "login.get_settings", Handle: a.getLoginSettings},
 		{Name: "login.set_domains", Handle: a.setDomains},
+		{Name: "login.set_settings", Handle: a.setLoginSettings},
 		{Name: "users.get_service_users", Handle: a.getServiceUsers},
 		{Name: "auth.create_service_user", Handle: a.createServiceUser},
 		{Name: "users.update_service_user", Handle: a.updateServiceUser},
@@ -334,7 +335,29 @@ func (a *API) getLoginSettings(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"allowed_domains": domains}, nil
+	forced, err := a.svc.Identity.ScriptsBlockedByAdmin(c.Context())
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"allowed_domains": domains, "force_block_user_scripts": forced}, nil
+}
+
+// setLoginSettings is Atrium's: workspace switches an admin sets for everyone.
+func (a *API) setLoginSettings(c *Call) (any, error) {
+	var req struct {
+		ForceBlockUserScripts *bool `json:"force_block_user_scripts"`
+	}
+	if err := c.Decode(&req); err != nil {
+		return nil, err
+	}
+	if req.ForceBlockUserScripts == nil {
+		return nil, missing("force_block_user_scripts")
+	}
+	if err := a.svc.Identity.SetScriptsBlockedByAdmin(c.Context(),
+		*req.ForceBlockUserScripts); err != nil {
+		return nil, err
+	}
+	return map[string]any{"force_block_user_scripts": *req.ForceBlockUserScripts}, nil
 }
 
 func (a *API) setDomains(c *Call) (any, error) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -508,6 +509,48 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 	return s.store.UserByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
 }
 
+// blockScriptsKey is the workspace setting with which an admin forces "block running user's
+// scripts in the browser" on for everyone.
+const blockScriptsKey = "force_block_user_scripts"
+
+// BlockScriptsPreference is the preference the admin setting forces on.
+const BlockScriptsPreference = "rootProjects.blockUserScript"
+
+// ScriptsBlockedByAdmin reports whether an admin forced user scripts off in the caller's
+// workspace.
+func (s *Service) ScriptsBlockedByAdmin(ctx context.Context) (bool, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return false, err
+	}
+	v, err := s.store.WorkspaceSetting(ctx, p.WorkspaceID, blockScriptsKey)
+	if apperr.Is(err, apperr.NotFound) {
+		return false, nil
+	}
+	return v == "true", err
+}
+
+// SetScriptsBlockedByAdmin forces (or stops forcing) the block-user-scripts preference on
+// for everyone in the workspace; admins only.
+func (s *Service) SetScriptsBlockedByAdmin(ctx context.Context, on bool) error {
+	p, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	if err := requireAdmin(p); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(ctx context.Context) error {
+		err := s.store.PutWorkspaceSetting(ctx, p.WorkspaceID, blockScriptsKey,
+			strconv.FormatBool(on))
+		if err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, p.WorkspaceID, "workspace.force_block_user_scripts",
+			"workspace", p.WorkspaceID, map[string]any{"on": on})
+	})
+}
+
 // MaxPreferences bounds a user's stored preference document.
 const MaxPreferences = 256 << 10
 
@@ -521,7 +564,15 @@ func (s *Service) Preferences(ctx context.Context) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeDoc(doc), nil
+	prefs := decodeDoc(doc)
+	forced, err := s.ScriptsBlockedByAdmin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if forced {
+		prefs, _, _ = ApplyPreferences(prefs, map[string]any{BlockScriptsPreference: true})
+	}
+	return prefs, nil
 }
 
 // SetPreferences applies a dot-path update to the caller's preferences and returns whether

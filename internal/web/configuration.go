@@ -1,6 +1,8 @@
 package web
 
 import (
+	"atrium/internal/identity"
+
 	"atrium/internal/vault"
 
 	"net/http"
@@ -19,6 +21,10 @@ type configurationView struct {
 	Arguments      []argumentRow // includes one trailing blank row
 	ArgumentsNext  int           // index the script gives the next added row
 	ArgumentErrors fieldErrors
+	// ScriptsForced is set when an admin forced "block user scripts" on for everyone;
+	// IsAdmin shows the admin the switch that forces it.
+	ScriptsForced bool
+	IsAdmin       bool
 	// Pushed are read-only rows from administrators' storage-credentials vaults.
 	Pushed      []vault.StorageRow
 	Cloud       []cloudRow // includes one trailing blank row
@@ -55,6 +61,15 @@ func (w *Web) configuration(r *http.Request, s *session) (configurationView, err
 		CloudTemplate:    cloudRow{Index: -1, Errors: fieldErrors{}}}
 	v.setArguments(argumentsFrom(prefs))
 	v.setCloud(cloudRowsFrom(views))
+	if v.ScriptsForced, err = w.svc.Identity.ScriptsBlockedByAdmin(r.Context()); err != nil {
+		return configurationView{}, err
+	}
+	v.IsAdmin = s.principal.IsAdmin()
+	for i := range v.Switches {
+		if v.Switches[i].Name == identity.BlockScriptsPreference && v.ScriptsForced {
+			v.Switches[i].On, v.Switches[i].Locked = true, true
+		}
+	}
 	if w.svc.Vaults != nil {
 		if v.Pushed, err = w.svc.Vaults.StorageCredentials(r.Context()); err != nil {
 			return configurationView{}, err
@@ -120,4 +135,17 @@ func rowField(prefix string, i int, field string) string {
 		name += "." + field
 	}
 	return name
+}
+
+// forceScripts lets an admin force "block running user's scripts" on for everyone.
+func (w *Web) forceScripts(rw http.ResponseWriter, r *http.Request, s *session) {
+	on := r.PostForm.Get("force") == "on"
+	if err := w.svc.Identity.SetScriptsBlockedByAdmin(r.Context(), on); err != nil {
+		errs, status := w.formFailure(r, err, nil)
+		w.configurationError(rw, r, s, status, func(v *configurationView) {
+			v.SwitchErrors = errs
+		})
+		return
+	}
+	redirectNotice(rw, r, pathConfiguration, "saved")
 }

@@ -225,3 +225,34 @@ func TestPushedStorageCredentials(t *testing.T) {
 		t.Fatal("the pushed secret is shown in full")
 	}
 }
+
+// TestAdminForcesBlockUserScripts: the admin's switch locks the preference on for users.
+func TestAdminForcesBlockUserScripts(t *testing.T) {
+	h := start(t)
+	admin := h.agent()
+	admin.login(adminEmail, adminPassword)
+	status, _ := admin.api("/auth.create_user", map[string]any{"name": "Fay Forced",
+		"email": "fay@example.com", "password": "fay-Long-passw0rd"})
+	if status != 200 {
+		t.Fatalf("create user: %d", status)
+	}
+	p := admin.post("/settings/configuration/force-scripts",
+		url.Values{"csrf": {admin.csrf()}, "force": {"on"}})
+	wantStatus(t, p, http.StatusSeeOther)
+	fay := h.agent()
+	fay.login("fay@example.com", "fay-Long-passw0rd")
+	page := fay.get("/settings/configuration")
+	sw := page.byID("sw-rootProjects.blockUserScript")
+	if sw == nil {
+		t.Fatal("no block-user-scripts switch")
+	}
+	if _, disabled := attr(sw, "disabled"); !disabled {
+		t.Error("the forced switch is not disabled")
+	}
+	if _, checked := attr(sw, "checked"); !checked {
+		t.Error("the forced switch is not on")
+	}
+	if page.byID("force-scripts") != nil {
+		t.Error("a non-admin sees the admin's force switch")
+	}
+}

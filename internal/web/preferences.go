@@ -18,6 +18,8 @@ type prefSwitch struct {
 	Label string
 	Help  string
 	On    bool
+	// Locked is set when an admin forced the switch on for everyone.
+	Locked bool
 }
 
 // switchDefs lists the switches in the order the page shows them; all default to off.

@@ -127,6 +127,7 @@ func (w *Web) routes() []route {
 		{"POST " + pathConfiguration + "/preferences", w.action(w.savePreferences)},
 		{"POST " + pathConfiguration + "/redacted-arguments", w.action(w.saveRedacted)},
 		{"POST " + pathConfiguration + "/cloud-access", w.action(w.saveCloudAccess)},
+		{"POST " + pathConfiguration + "/force-scripts", w.action(w.forceScripts)},
 		{"GET " + pathWorkspace, w.page(w.workspacePage)},
 		{"POST " + pathWorkspace + "/credentials", w.action(w.createCredentials)},
 		{"POST " + cred + "/label", w.action(w.editLabel)},
