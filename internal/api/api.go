@@ -12,7 +12,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -28,6 +27,7 @@ import (
 	"atrium/internal/registry"
 	"atrium/internal/secret"
 	"atrium/internal/vault"
+	"atrium/internal/webauth"
 )
 
 // AuthMode says whether an endpoint needs a caller.
@@ -186,7 +186,7 @@ func missing(fields ...string) error {
 // path, endpoint, authentication, role, impersonation, body, validation, run.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	c := &Call{api: a, R: r, header: w.Header(), ID: secret.ID(), Address: clientAddr(r)}
+	c := &Call{api: a, R: r, header: w.Header(), ID: secret.ID(), Address: webauth.ClientAddr(r)}
 	c.Trx = headerValue(r, "Trx")
 	if c.Trx == "" {
 		c.Trx = c.ID
@@ -325,25 +325,6 @@ func headerValue(r *http.Request, name string) string {
 	return ""
 }
 
-// clientAddr is the caller's address. Proxy headers are believed only from a proxy on the
-// same machine, so nobody else can choose the address that throttling counts.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		if v := r.Header.Get("X-Real-IP"); v != "" {
-			return strings.TrimSpace(v)
-		}
-		if v := r.Header.Get("X-Forwarded-For"); v != "" {
-			first, _, _ := strings.Cut(v, ",")
-			return strings.TrimSpace(first)
-		}
-	}
-	return host
-}
-
 // cors reflects the caller's origin, as ClearML does. Credentials (the session cookie) are
 // allowed only for the server's own origin; other origins must bring their own token.
 func (a *API) cors(w http.ResponseWriter, r *http.Request) {
@@ -382,7 +363,7 @@ func (a *API) authenticate(c *Call, e *Endpoint) error {
 	}
 	authz := c.R.Header.Get("Authorization")
 	if authz == "" {
-		if ck, err := c.R.Cookie(SessionCookie); err == nil && ck.Value != "" && a.sameSite(c.R) {
+		if ck, err := c.R.Cookie(webauth.CookieName); err == nil && ck.Value != "" && a.sameSite(c.R) {
 			authz = "Bearer " + ck.Value
 		}
 	}

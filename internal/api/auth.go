@@ -8,6 +8,7 @@ import (
 	"atrium/internal/apperr"
 	"atrium/internal/credential"
 	"atrium/internal/identity"
+	"atrium/internal/webauth"
 )
 
 func (a *API) authEndpoints() []*Endpoint {
@@ -43,18 +44,15 @@ func (a *API) login(c *Call) (any, error) {
 }
 
 func (a *API) sessionCookie(raw string, claims credential.Claims) *http.Cookie {
-	ck := &http.Cookie{Name: SessionCookie, Value: raw, Path: "/", HttpOnly: true,
-		Secure: a.opts.SecureCookies, SameSite: http.SameSiteLaxMode}
+	var expires time.Time
 	if claims.ExpiresAt != nil {
-		ck.MaxAge = int(time.Until(claims.ExpiresAt.Time).Seconds())
+		expires = claims.ExpiresAt.Time
 	}
-	return ck
+	return webauth.Cookie(raw, expires, a.opts.SecureCookies)
 }
 
 func (a *API) clearCookie(c *Call) {
-	c.SetCookie(&http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
-		Expires: time.Unix(0, 0), HttpOnly: true, Secure: a.opts.SecureCookies,
-		SameSite: http.SameSiteLaxMode})
+	c.SetCookie(webauth.ClearCookie(a.opts.SecureCookies))
 }
 
 // logout revokes the caller's token session and clears the cookie.

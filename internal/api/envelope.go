@@ -14,9 +14,6 @@ import (
 	"atrium/internal/apperr"
 )
 
-// SessionCookie is the web session cookie ClearML's clients and web app use.
-const SessionCookie = "clearml_token_basic"
-
 // Time renders as ClearML does: ISO-8601 with microseconds and a UTC offset.
 type Time time.Time
 

@@ -53,6 +53,7 @@ type Service struct {
 	pwCache   sync.Map // email -> pwEntry: passwords verified recently
 	activity  activityBuffer
 	groupUses groupUses
+	pwKey     []byte // keys the in-memory cache of verified passwords
 }
 
 // pwEntry remembers a verified password by keyed hash so that HTTP Basic email:password on
@@ -72,7 +73,7 @@ func New(store Store, log *audit.Log, keys *secret.Keyring, now func() time.Time
 		opts.InvitationTTL = 7 * 24 * time.Hour
 	}
 	s := &Service{store: store, audit: log, keys: keys, now: now, log: logger, opts: opts,
-		throttle: newThrottle(now)}
+		throttle: newThrottle(now), pwKey: []byte(keys.Hash("password-cache", ""))}
 	s.cache.init(now)
 	s.activity.init()
 	return s
@@ -262,7 +263,7 @@ func badPassword() error {
 }
 
 func (s *Service) pwHash(password string) string {
-	m := hmac.New(sha256.New, []byte(s.keys.Hash("password-cache", "")))
+	m := hmac.New(sha256.New, s.pwKey)
 	m.Write([]byte(password))
 	return string(m.Sum(nil))
 }

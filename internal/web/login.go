@@ -7,6 +7,7 @@ import (
 
 	"atrium/internal/apperr"
 	"atrium/internal/secret"
+	"atrium/internal/webauth"
 )
 
 // loginCSRFCookie carries the sign-in form's double-submit secret. There is no session yet
@@ -97,7 +98,7 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) {
 func (w *Web) signIn(rw http.ResponseWriter, r *http.Request, email, password string) (
 	int, string) {
 	ctx := r.Context()
-	u, err := w.svc.Identity.Authenticate(ctx, email, password, clientAddr(r))
+	u, err := w.svc.Identity.Authenticate(ctx, email, password, webauth.ClientAddr(r))
 	if err != nil {
 		return w.signInFailure(r, err)
 	}

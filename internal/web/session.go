@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"atrium/internal/credential"
 	"atrium/internal/identity"
 	"atrium/internal/secret"
+	"atrium/internal/webauth"
 )
 
 // sessionCookie is the session cookie ClearML's web app and clients use (api.SessionCookie).
@@ -136,7 +136,7 @@ func (w *Web) sameOrigin(r *http.Request) bool {
 // signedIn checks the session cookie and returns the session and the request carrying
 // the principal and the audit actor in its context.
 func (w *Web) signedIn(r *http.Request) (*session, *http.Request, bool) {
-	ck, err := r.Cookie(sessionCookie)
+	ck, err := r.Cookie(webauth.CookieName)
 	if err != nil || ck.Value == "" {
 		return nil, r, false
 	}
@@ -163,7 +163,7 @@ func (w *Web) callContext(r *http.Request, p identity.Principal) context.Context
 		actor = p.ImpersonatorID
 	}
 	return audit.WithActor(ctx, audit.Actor{WorkspaceID: p.WorkspaceID, UserID: actor,
-		Name: p.Name, Address: clientAddr(r), RequestID: secret.ID()})
+		Name: p.Name, Address: webauth.ClientAddr(r), RequestID: secret.ID()})
 }
 
 func redirectToLogin(rw http.ResponseWriter, r *http.Request) {
@@ -195,35 +195,13 @@ func safeNext(next string) string {
 
 // setSession stores the token in the session cookie.
 func (w *Web) setSession(rw http.ResponseWriter, tok credential.Token) {
-	ck := &http.Cookie{Name: sessionCookie, Value: tok.Raw, Path: "/", HttpOnly: true,
-		Secure: w.opts.SecureCookies, SameSite: http.SameSiteLaxMode}
+	var expires time.Time
 	if tok.Claims.ExpiresAt != nil {
-		ck.MaxAge = int(time.Until(tok.Claims.ExpiresAt.Time).Seconds())
+		expires = tok.Claims.ExpiresAt.Time
 	}
-	http.SetCookie(rw, ck)
+	http.SetCookie(rw, webauth.Cookie(tok.Raw, expires, w.opts.SecureCookies))
 }
 
 func (w *Web) clearSession(rw http.ResponseWriter) {
-	http.SetCookie(rw, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: w.opts.SecureCookies, SameSite: http.SameSiteLaxMode})
-}
-
-// clientAddr is the caller's address. Proxy headers are believed only from a proxy on the
-// same machine, as the API does, so nobody else picks the address sign-in throttling counts.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return host
-	}
-	if v := r.Header.Get("X-Real-IP"); v != "" {
-		return strings.TrimSpace(v)
-	}
-	if v := r.Header.Get("X-Forwarded-For"); v != "" {
-		first, _, _ := strings.Cut(v, ",")
-		return strings.TrimSpace(first)
-	}
-	return host
+	http.SetCookie(rw, webauth.ClearCookie(w.opts.SecureCookies))
 }

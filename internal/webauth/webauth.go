@@ -1,0 +1,52 @@
+// Package webauth holds the browser-facing pieces of authentication that the JSON API and
+// the web UI share, so they cannot drift apart: the session cookie ClearML's clients and web
+// app use, and the caller's address as sign-in throttling and last-used records count it.
+package webauth
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// CookieName is the session cookie's name (wire.md 2.6).
+const CookieName = "clearml_token_basic"
+
+// Cookie returns the session cookie carrying token, HttpOnly and SameSite=Lax, Secure when
+// the server is reached over https, living until expires (a browser session when zero).
+func Cookie(token string, expires time.Time, secure bool) *http.Cookie {
+	ck := &http.Cookie{Name: CookieName, Value: token, Path: "/", HttpOnly: true,
+		Secure: secure, SameSite: http.SameSiteLaxMode}
+	if !expires.IsZero() {
+		ck.MaxAge = int(time.Until(expires).Seconds())
+	}
+	return ck
+}
+
+// ClearCookie returns a cookie that removes the session cookie.
+func ClearCookie(secure bool) *http.Cookie {
+	return &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1,
+		Expires: time.Unix(0, 0), HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
+}
+
+// ClientAddr is the caller's address. Proxy headers (X-Real-IP, then the first
+// X-Forwarded-For) are believed only from a proxy on the same machine, so nobody else can
+// choose the address that throttling counts.
+func ClientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return host
+	}
+	if v := r.Header.Get("X-Real-IP"); v != "" {
+		return strings.TrimSpace(v)
+	}
+	if v := r.Header.Get("X-Forwarded-For"); v != "" {
+		first, _, _ := strings.Cut(v, ",")
+		return strings.TrimSpace(first)
+	}
+	return host
+}
