@@ -61,7 +61,11 @@ func (s *Store) Publish(ctx context.Context, topic, id string) {
 	c := Change{Topic: topic, ID: id}
 	if s.dialect == Postgres {
 		// pg_notify is transactional: other replicas hear it only if the change commits.
-		s.exec(ctx, "SELECT pg_notify(?, ?)", pgChannel, topic+"\x1f"+id)
+		if _, err := s.exec(ctx, "SELECT pg_notify(?, ?)", pgChannel, topic+"\x1f"+id); err != nil {
+			// Inside a transaction the commit fails too; outside one, other replicas keep
+			// stale caches until their time limits, so say so.
+			s.log.Warn("notify other replicas", "topic", topic, "error", err)
+		}
 	}
 	if st, ok := ctx.Value(txKey{}).(*txState); ok {
 		st.pending = append(st.pending, c)
