@@ -1,0 +1,138 @@
+// Package netguard keeps the server's outbound connections to administrator-entered
+// addresses (identity provider discovery, JWKS, SAML metadata, LDAP) away from places a
+// server must never be steered to: link-local and cloud metadata addresses always, and
+// private and loopback ranges unless the deployment allows them. The check runs on the
+// address actually dialled, after name resolution, so a name that resolves to a forbidden
+// address, or a redirect to one, is refused as well.
+package netguard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"syscall"
+	"time"
+)
+
+// Policy says which address ranges are reachable besides the public internet.
+type Policy struct {
+	// AllowPrivate permits loopback, RFC 1918, unique-local (fc00::/7) and CGNAT ranges:
+	// identity providers inside the company network, or on this machine in tests.
+	AllowPrivate bool
+	// Timeout bounds each dial and, for HTTP clients, each whole request. Zero means 10s.
+	Timeout time.Duration
+}
+
+// ErrForbidden is wrapped by every refusal.
+var ErrForbidden = errors.New("address not allowed")
+
+// metadata holds cloud metadata addresses that sit outside the link-local ranges.
+var metadata = []netip.Addr{
+	netip.MustParseAddr("fd00:ec2::254"),   // AWS IPv6 instance metadata
+	netip.MustParseAddr("100.100.100.200"), // Alibaba Cloud metadata
+}
+
+// Check reports why addr may not be dialled under p, or nil.
+func (p Policy) Check(addr netip.Addr) error {
+	addr = addr.Unmap()
+	switch {
+	case !addr.IsValid():
+		return fmt.Errorf("%w: invalid address", ErrForbidden)
+	case addr.IsLinkLocalUnicast(), addr.IsLinkLocalMulticast(), isMetadata(addr):
+		return fmt.Errorf("%w: %s is a link-local or cloud metadata address", ErrForbidden, addr)
+	case addr.IsUnspecified(), addr.IsMulticast(), addr.IsInterfaceLocalMulticast():
+		return fmt.Errorf("%w: %s is not a unicast address", ErrForbidden, addr)
+	case addr.IsLoopback(), addr.IsPrivate(), isCGNAT(addr):
+		if !p.AllowPrivate {
+			return fmt.Errorf("%w: %s is a private or loopback address "+
+				"(the server configuration does not allow them)", ErrForbidden, addr)
+		}
+	}
+	return nil
+}
+
+func isMetadata(a netip.Addr) bool {
+	for _, m := range metadata {
+		if a == m {
+			return true
+		}
+	}
+	return false
+}
+
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+func isCGNAT(a netip.Addr) bool { return a.Is4() && cgnat.Contains(a) }
+
+func (p Policy) timeout() time.Duration {
+	if p.Timeout > 0 {
+		return p.Timeout
+	}
+	return 10 * time.Second
+}
+
+// Dialer returns a dialer whose every connection is checked after resolution.
+func (p Policy) Dialer() *net.Dialer {
+	return &net.Dialer{
+		Timeout: p.timeout(),
+		Control: func(network, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return fmt.Errorf("%w: %s", ErrForbidden, address)
+			}
+			return p.Check(ap.Addr())
+		},
+	}
+}
+
+// DialContext dials through Dialer.
+func (p Policy) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	return p.Dialer().DialContext(ctx, network, address)
+}
+
+// Client returns an HTTP client that dials only allowed addresses, ignores proxy
+// settings from the environment, follows at most five redirects (each checked again at
+// dial time) and gives up after the policy's timeout.
+func (p Policy) Client() *http.Client {
+	t := &http.Transport{
+		DialContext:           p.Dialer().DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   p.timeout(),
+		ResponseHeaderTimeout: p.timeout(),
+		MaxIdleConns:          10,
+		IdleConnTimeout:       30 * time.Second,
+	}
+	return &http.Client{
+		Transport: t,
+		Timeout:   p.timeout(),
+		CheckRedirect: func(_ *http.Request, via []*http.Request) error {
+			if len(via) >= 5 {
+				return errors.New("too many redirects")
+			}
+			return nil
+		},
+	}
+}
+
+// CheckHost resolves host and checks every address, for a clear error when an admin
+// saves a URL (the dial-time check is what actually protects).
+func (p Policy) CheckHost(ctx context.Context, host string) error {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return p.Check(a)
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.timeout())
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return fmt.Errorf("cannot resolve %s: %w", host, err)
+	}
+	for _, a := range addrs {
+		if err := p.Check(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
