@@ -26,6 +26,7 @@ import (
 	"atrium/internal/identity"
 	"atrium/internal/registry"
 	"atrium/internal/secret"
+	"atrium/internal/sso"
 	"atrium/internal/vault"
 	"atrium/internal/webauth"
 )
@@ -67,6 +68,7 @@ type Services struct {
 	Registry    *registry.Service
 	Vaults      *vault.Service
 	Access      *access.Service
+	SSO         *sso.Service
 }
 
 // API is the ClearML JSON API handler.
@@ -91,7 +93,7 @@ func New(svc Services, log *slog.Logger, metrics *Metrics, opts Options,
 	a.origin = originOf(opts.PublicURL)
 	for _, group := range [][]*Endpoint{a.authEndpoints(), a.loginEndpoints(),
 		a.userEndpoints(), a.serverEndpoints(), a.adminEndpoints(), a.permissionEndpoints(),
-		a.registryEndpoints(), a.vaultEndpoints(), a.accessEndpoints()} {
+		a.registryEndpoints(), a.vaultEndpoints(), a.accessEndpoints(), a.ssoEndpoints()} {
 		for _, e := range group {
 			a.endpoints[e.Name] = e
 		}

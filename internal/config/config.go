@@ -41,6 +41,20 @@ type Config struct {
 	SMTP        SMTP        `yaml:"smtp"`
 	Registry    Registry    `yaml:"registry"`
 	Compat      Compat      `yaml:"compat"`
+	SSO         SSO         `yaml:"sso"`
+}
+
+// SSO configures sign-in through identity providers.
+type SSO struct {
+	// SessionMaxAge is the absolute lifetime of a web session started at an identity
+	// provider: someone removed there loses access at the latest when it ends.
+	SessionMaxAge Duration `yaml:"session_max_age"`
+	// AllowPrivateAddresses lets discovery, JWKS, metadata and LDAP addresses be loopback
+	// or private (an identity provider inside the company network). Link-local and cloud
+	// metadata addresses are refused regardless.
+	AllowPrivateAddresses bool `yaml:"allow_private_addresses"`
+	// Timeout bounds each call to an identity provider or directory.
+	Timeout Duration `yaml:"timeout"`
 }
 
 // Registry configures the workload registry.
@@ -140,6 +154,7 @@ func Default() Config {
 		Registry: Registry{MaxEventsPerTask: 1_000_000,
 			WorkerTimeout: Duration(10 * time.Minute)},
 		Compat: Compat{APIVersion: "2.31", ServerVersion: "2.3.0"},
+		SSO:    SSO{SessionMaxAge: Duration(12 * time.Hour), Timeout: Duration(10 * time.Second)},
 	}
 }
 
@@ -176,6 +191,9 @@ func (c *Config) ApplyEnv(env Env) {
 	set("ATRIUM_ADMIN_EMAIL", &c.AdminEmail)
 	set("ATRIUM_ADMIN_PASSWORD", &c.AdminPassword)
 	set("ATRIUM_MASTER_KEY", &c.MasterKey)
+	if v, ok := env("ATRIUM_SSO_ALLOW_PRIVATE_ADDRESSES"); ok {
+		c.SSO.AllowPrivateAddresses = v == "1" || strings.EqualFold(v, "true")
+	}
 }
 
 // Validate reports every problem at once.
@@ -208,6 +226,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Auth.TokenExpiration <= 0 || c.Auth.TokenExpiration > c.Auth.MaxTokenExpiration {
 		errs = append(errs, errors.New("auth.token_expiration: must be positive and at most auth.max_token_expiration"))
+	}
+	if c.SSO.SessionMaxAge <= 0 || c.SSO.SessionMaxAge > c.Auth.MaxTokenExpiration {
+		errs = append(errs, errors.New("sso.session_max_age: must be positive and at most auth.max_token_expiration"))
+	}
+	if c.SSO.Timeout <= 0 || time.Duration(c.SSO.Timeout) > time.Minute {
+		errs = append(errs, errors.New("sso.timeout: must be positive and at most 1m"))
 	}
 	if c.Auth.LastUsedFlush <= 0 {
 		errs = append(errs, errors.New("auth.last_used_flush: must be positive"))
@@ -303,6 +327,11 @@ func redactedView(c Config) map[string]any {
 			"token_expiration":     time.Duration(c.Auth.TokenExpiration).String(),
 			"max_token_expiration": time.Duration(c.Auth.MaxTokenExpiration).String(),
 			"last_used_flush":      time.Duration(c.Auth.LastUsedFlush).String(),
+		},
+		"sso": map[string]any{
+			"session_max_age":         time.Duration(c.SSO.SessionMaxAge).String(),
+			"allow_private_addresses": c.SSO.AllowPrivateAddresses,
+			"timeout":                 time.Duration(c.SSO.Timeout).String(),
 		},
 		"credentials": map[string]any{
 			"max_per_user":   c.Credentials.MaxPerUser,

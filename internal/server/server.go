@@ -26,8 +26,10 @@ import (
 	"atrium/internal/credential"
 	"atrium/internal/identity"
 	"atrium/internal/mail"
+	"atrium/internal/netguard"
 	"atrium/internal/registry"
 	"atrium/internal/secret"
+	"atrium/internal/sso"
 	"atrium/internal/store"
 	"atrium/internal/vault"
 	"atrium/internal/web"
@@ -52,6 +54,7 @@ type Server struct {
 	Registry    *registry.Service
 	Vaults      *vault.Service
 	Access      *access.Service
+	SSO         *sso.Service
 	keys        *secret.Keyring
 
 	listener net.Listener
@@ -123,6 +126,7 @@ type Services struct {
 	Registry    *registry.Service
 	Vaults      *vault.Service
 	Access      *access.Service
+	SSO         *sso.Service
 }
 
 // NewServices builds the domain services over st.
@@ -174,6 +178,9 @@ func NewServices(ctx context.Context, cfg config.Config, st *store.Store, log *s
 	ids.RegisterGroupUse(vaults.VaultsUsingGroup)
 	rules := access.New(st, ids, auditLog, now, log)
 	ids.RegisterGroupUse(rules.RulesUsingGroup)
+	idps := sso.New(st, ids, auditLog, keys, now, log, sso.Options{PublicURL: cfg.PublicURL,
+		Guard: netguard.Policy{AllowPrivate: cfg.SSO.AllowPrivateAddresses,
+			Timeout: time.Duration(cfg.SSO.Timeout)}})
 	st.Subscribe(func(c store.Change) {
 		switch c.Topic {
 		case identity.Topic:
@@ -182,10 +189,13 @@ func NewServices(ctx context.Context, cfg config.Config, st *store.Store, log *s
 			vaults.OnChange(c.ID)
 		case access.Topic:
 			rules.OnChange(c.ID)
+		case sso.Topic:
+			idps.OnChange(c.ID)
 		case store.TopicAll:
 			ids.Invalidate(c.ID)
 			vaults.OnChange(c.ID)
 			rules.OnChange(c.ID)
+			idps.OnChange(c.ID)
 		}
 		creds.OnChange(c.Topic, c.ID)
 	})
@@ -195,7 +205,7 @@ func NewServices(ctx context.Context, cfg config.Config, st *store.Store, log *s
 	})
 	rules.SetObjects(reg)
 	return Services{Identity: ids, Credentials: creds, Audit: auditLog, Keys: keys,
-		Registry: reg, Vaults: vaults, Access: rules}, nil
+		Registry: reg, Vaults: vaults, Access: rules, SSO: idps}, nil
 }
 
 // checkMasterKey refuses to create a new master key for a database that already holds
@@ -218,7 +228,7 @@ func (s *Server) buildServices(ctx context.Context) error {
 		return err
 	}
 	s.Identity, s.Credentials, s.Audit, s.keys = svc.Identity, svc.Credentials, svc.Audit, svc.Keys
-	s.Registry, s.Vaults, s.Access = svc.Registry, svc.Vaults, svc.Access
+	s.Registry, s.Vaults, s.Access, s.SSO = svc.Registry, svc.Vaults, svc.Access, svc.SSO
 	ws, generated, err := s.Identity.Bootstrap(ctx, s.cfg.AdminEmail, s.cfg.AdminPassword)
 	if err != nil {
 		return err
@@ -265,16 +275,18 @@ func (s *Server) buildHTTP() error {
 		collectors.ProcessCollectorOpts{}))
 	secure := strings.HasPrefix(s.cfg.PublicURL, "https://")
 	apiHandler := api.New(api.Services{Identity: s.Identity, Credentials: s.Credentials,
-		Registry: s.Registry, Vaults: s.Vaults, Access: s.Access},
+		Registry: s.Registry, Vaults: s.Vaults, Access: s.Access, SSO: s.SSO},
 		s.log, api.NewMetrics(reg), api.Options{
 			APIVersion: s.cfg.Compat.APIVersion, ServerVersion: s.cfg.Compat.ServerVersion,
 			Version: s.build.Version, Commit: s.build.Commit, PublicURL: s.cfg.PublicURL,
 			SecureCookies: secure,
 		}, time.Now)
 	ui, err := web.New(web.Services{Identity: s.Identity, Credentials: s.Credentials,
-		Keys: s.keys, Vaults: s.Vaults, Registry: s.Registry, Access: s.Access}, s.log,
-		web.Options{PublicURL: s.cfg.PublicURL, SecureCookies: secure, Version: s.build.Version,
-			APIVersion: s.cfg.Compat.APIVersion, ServerVersion: s.cfg.Compat.ServerVersion})
+		Keys: s.keys, Vaults: s.Vaults, Registry: s.Registry, Access: s.Access, SSO: s.SSO},
+		s.log, web.Options{PublicURL: s.cfg.PublicURL, SecureCookies: secure,
+			Version: s.build.Version, APIVersion: s.cfg.Compat.APIVersion,
+			ServerVersion:    s.cfg.Compat.ServerVersion,
+			SSOSessionMaxAge: time.Duration(s.cfg.SSO.SessionMaxAge)})
 	if err != nil {
 		return err
 	}
@@ -285,7 +297,15 @@ func (s *Server) buildHTTP() error {
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	ui.Mount(mux)
-	mux.Handle("/", apiHandler)
+	callback := ui.Callback()
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Identity providers return to /callback_<id>; everything else unmatched is the API.
+		if strings.HasPrefix(r.URL.Path, web.CallbackPrefix) {
+			callback.ServeHTTP(w, r)
+			return
+		}
+		apiHandler.ServeHTTP(w, r)
+	}))
 	s.handler = mux
 	s.http = &http.Server{
 		Handler:           mux,

@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	"atrium/internal/apperr"
+	"atrium/internal/identity"
 	"atrium/internal/secret"
+	"atrium/internal/sso"
 	"atrium/internal/webauth"
 )
 
@@ -25,6 +27,10 @@ type loginView struct {
 	Email  string
 	Next   string
 	Errors fieldErrors
+	// Providers are the identity provider buttons; Directory says the form also takes
+	// directory (LDAP) usernames.
+	Providers []sso.Button
+	Directory bool
 }
 
 func (w *Web) loginPage(rw http.ResponseWriter, r *http.Request) {
@@ -47,8 +53,28 @@ func (w *Web) showLogin(rw http.ResponseWriter, r *http.Request, status int, ema
 		value = base64.RawURLEncoding.EncodeToString(secret.Random(32))
 		http.SetCookie(rw, w.loginCookie(value, 0))
 	}
-	w.render(rw, r, status, tmplLogin, loginView{chrome: w.chrome(r, nil, "Sign in", ""),
-		Token: w.svc.Keys.Hash("login-csrf", value), Email: email, Next: next, Errors: errs})
+	view := loginView{chrome: w.chrome(r, nil, "Sign in", ""),
+		Token: w.svc.Keys.Hash("login-csrf", value), Email: email, Next: next, Errors: errs}
+	view.Providers, view.Directory = w.signInOptions(r)
+	w.render(rw, r, status, tmplLogin, view)
+}
+
+// signInOptions lists the default workspace's identity provider buttons and whether a
+// directory takes usernames on the form.
+func (w *Web) signInOptions(r *http.Request) ([]sso.Button, bool) {
+	if w.svc.SSO == nil {
+		return nil, false
+	}
+	ws, err := w.svc.Identity.DefaultWorkspace(r.Context())
+	if err != nil {
+		w.log.Error("sign-in options", "error", err)
+		return nil, false
+	}
+	buttons, err := w.svc.SSO.Buttons(r.Context(), ws.ID)
+	if err != nil {
+		w.log.Error("sign-in options", "error", err)
+	}
+	return buttons, w.svc.SSO.HasDirectory(r.Context(), ws.ID)
 }
 
 func (w *Web) loginCookie(value string, maxAge int) *http.Cookie {
@@ -77,6 +103,9 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) {
 	errs := fieldErrors{}
 	if email == "" {
 		errs["email"] = "Enter your e-mail address."
+		if _, dir := w.signInOptions(r); dir {
+			errs["email"] = "Enter your e-mail address or username."
+		}
 	}
 	if password == "" {
 		errs["password"] = "Enter your password."
@@ -98,7 +127,7 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) {
 func (w *Web) signIn(rw http.ResponseWriter, r *http.Request, email, password string) (
 	int, string) {
 	ctx := r.Context()
-	u, err := w.svc.Identity.Authenticate(ctx, email, password, webauth.ClientAddr(r))
+	u, err := w.authenticate(r, email, password)
 	if err != nil {
 		return w.signInFailure(r, err)
 	}
@@ -114,6 +143,29 @@ func (w *Web) signIn(rw http.ResponseWriter, r *http.Request, email, password st
 	return 0, ""
 }
 
+// authenticate checks a password: e-mails against Atrium's own accounts first, then, as do
+// plain usernames, against the active directory connections.
+func (w *Web) authenticate(r *http.Request, login, password string) (identity.User, error) {
+	ctx, addr := r.Context(), webauth.ClientAddr(r)
+	_, dir := w.signInOptions(r)
+	var err error
+	if strings.Contains(login, "@") || !dir {
+		var u identity.User
+		if u, err = w.svc.Identity.Authenticate(ctx, login, password, addr); err == nil || !dir {
+			return u, err
+		}
+		if e := apperr.As(err); e == nil || e.Code == 0 {
+			return u, err // throttled, or not a wrong password
+		}
+	}
+	ws, werr := w.svc.Identity.DefaultWorkspace(ctx)
+	if werr != nil {
+		return identity.User{}, werr
+	}
+	r = anonymous(r)
+	return w.svc.SSO.SignInDirectory(r.Context(), ws.ID, login, password, addr)
+}
+
 // signInFailure maps an authentication error. Throttling carries its own message (it has
 // no ClearML code); every other refusal gets the one generic message.
 func (w *Web) signInFailure(r *http.Request, err error) (int, string) {
@@ -121,8 +173,12 @@ func (w *Web) signInFailure(r *http.Request, err error) (int, string) {
 	switch {
 	case e != nil && e.Kind == apperr.Unauthenticated && e.Code == 0:
 		return http.StatusTooManyRequests, e.Msg
+	case e != nil && e.Kind == apperr.Unauthenticated && strings.HasPrefix(e.Msg, "Sign-in with"):
+		return http.StatusBadGateway, e.Msg // a directory could not be asked
 	case e != nil && e.Kind == apperr.Unauthenticated:
 		return http.StatusBadRequest, badSignIn
+	case e != nil && e.Kind == apperr.Forbidden:
+		return http.StatusForbidden, e.Msg
 	}
 	w.log.Error("sign in", "path", r.URL.Path, "error", err)
 	return http.StatusInternalServerError, genericFailure
@@ -146,6 +202,10 @@ func (w *Web) logout(rw http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	w.clearSession(rw)
+	if u := w.providerLogout(rw, r); u != "" {
+		http.Redirect(rw, r, u, http.StatusSeeOther)
+		return
+	}
 	redirectNotice(rw, r, pathLogin, "signed-out")
 }
 

@@ -29,7 +29,7 @@ func settingsSections() []section {
 		{groupAdmin, sectionVaults, pathVaults, true, true},
 		{groupAdmin, sectionUsers, pathUsers, true, true},
 		{groupAdmin, sectionAccess, pathAccess, true, false},
-		{groupAdmin, "Identity providers", "/settings/identity-providers", true, false},
+		{groupAdmin, "Identity providers", pathIdPs, true, false},
 		{groupAdmin, "Storage credentials", "/settings/storage-credentials", true, false},
 		{groupAdmin, "Resource configuration", "/settings/resources", true, false},
 		{groupAdmin, "Usage and billing", "/settings/usage", true, false},

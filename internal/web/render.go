@@ -48,16 +48,18 @@ const (
 	tmplAccessRules   = "access_rules"
 	tmplAccessRule    = "access_rule"
 	tmplAccessExplain = "access_explain"
+
+	tmplSSOContinue = "sso_continue"
 )
 
 // pageNames lists every page template.
 func pageNames() []string {
-	return []string{tmplLogin, tmplLogout, tmplError, tmplProfile, tmplConfiguration,
+	return append([]string{tmplLogin, tmplLogout, tmplError, tmplProfile, tmplConfiguration,
 		tmplWorkspace, tmplSecret, tmplRevoke, tmplRotate, tmplUsers, tmplInvited, tmplGroups,
 		tmplGroupForm, tmplServiceAccounts, tmplServiceAccount, tmplAccountSecret, tmplConfirm,
 		tmplAccept, tmplVaults, tmplVaultForm, tmplVaultHistory, tmplVaultActivity,
 		tmplEffective, tmplProjects, tmplProject, tmplTask, tmplModels, tmplQueues,
-		tmplAccessRules, tmplAccessRule, tmplAccessExplain}
+		tmplAccessRules, tmplAccessRule, tmplAccessExplain, tmplSSOContinue}, idpPageNames...)
 }
 
 // parsePages parses every page together with the shared layout and partials, once, at

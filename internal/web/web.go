@@ -19,6 +19,7 @@ import (
 	"atrium/internal/identity"
 	"atrium/internal/registry"
 	"atrium/internal/secret"
+	"atrium/internal/sso"
 	"atrium/internal/vault"
 )
 
@@ -32,6 +33,9 @@ type Services struct {
 	Registry *registry.Service
 	// Access backs the Access rules section; without it the section is absent.
 	Access *access.Service
+	// SSO backs sign-in with identity providers and the Identity providers section;
+	// without it both are absent.
+	SSO *sso.Service
 }
 
 // Options configures the UI.
@@ -44,6 +48,8 @@ type Options struct {
 	Version       string
 	APIVersion    string
 	ServerVersion string
+	// SSOSessionMaxAge caps the age of sessions started at an identity provider.
+	SSOSessionMaxAge time.Duration
 }
 
 // Web is the UI handler set.
@@ -75,6 +81,9 @@ func New(svc Services, log *slog.Logger, opts Options) (*Web, error) {
 		}
 		if sections[i].Path == pathAccess {
 			sections[i].Built = svc.Access != nil
+		}
+		if sections[i].Path == pathIdPs {
+			sections[i].Built = svc.SSO != nil
 		}
 		if sections[i].Group == groupObjects && svc.Registry == nil {
 			sections[i].Built = false
@@ -143,6 +152,10 @@ func (w *Web) routes() []route {
 	routes = append(routes, w.vaultRoutes()...)
 	routes = append(routes, w.workloadRoutes()...)
 	routes = append(routes, w.accessRoutes()...)
+	if w.svc.SSO != nil {
+		routes = append(routes, w.ssoRoutes()...)
+		routes = append(routes, w.idpRoutes()...)
+	}
 	return append(routes, w.adminRoutes()...)
 }
 

@@ -284,7 +284,15 @@ document.documentElement.classList.add("js");
     });
   }
 
+  // A form marked data-autosubmit-form is sent as soon as the page loads: the hop that
+  // carries an identity provider's answer back to this site with its cookies.
+  function initAutosubmitForm(root) {
+    var form = root.querySelector("form[data-autosubmit-form]");
+    if (form) { form.submit(); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    initAutosubmitForm(document);
     initCopy(document);
     initAutosave(document);
     initDialogs(document);
