@@ -100,8 +100,15 @@ func (a *API) ssoSave(c *Call) (any, error) {
 	if len(req.Configuration) == 0 || (req.Provider == "" && req.ID == "") {
 		return nil, missing("provider", "configuration")
 	}
-	in := sso.Input{ID: req.ID, Provider: req.Provider}
-	if err := sso.DecodeConfiguration(req.Configuration, &in); err != nil {
+	if req.ID == "" {
+		var inner struct {
+			ID string `json:"id"`
+		}
+		json.Unmarshal(req.Configuration, &inner)
+		req.ID = inner.ID
+	}
+	in, err := a.svc.SSO.DecodeOver(c.Context(), req.ID, req.Provider, req.Configuration)
+	if err != nil {
 		return nil, err
 	}
 	id, err := a.svc.SSO.Save(c.Context(), in)

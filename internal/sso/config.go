@@ -2,6 +2,7 @@ package sso
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -219,4 +220,25 @@ func label(name string) string {
 		}
 	}
 	return name
+}
+
+// DecodeOver reads a configuration object over what it changes: a saved connection's
+// settings, or a new connection's preset defaults, so that keys left out keep their value.
+func (s *Service) DecodeOver(ctx context.Context, id, provider string, raw []byte) (Input,
+	error) {
+	p, err := admin(ctx)
+	if err != nil {
+		return Input{}, err
+	}
+	in := Input{ID: id, Provider: provider}
+	if id != "" {
+		c, err := s.find(ctx, p.WorkspaceID, id)
+		if err != nil {
+			return Input{}, err
+		}
+		in.Settings, in.DisplayName = c.Settings, c.DisplayName
+	} else if preset, ok := PresetByID(provider); ok {
+		in.Settings, in.DisplayName = preset.Defaults(), preset.DisplayName
+	}
+	return in, DecodeConfiguration(raw, &in)
 }
