@@ -1,6 +1,8 @@
 package oidcop
 
 import (
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -12,6 +14,7 @@ import (
 // provider-wide) and uses the authorization code flow.
 type client struct {
 	id, secret   string
+	mu           sync.Mutex
 	redirects    []string
 	postLogouts  []string
 	loginURL     func(authRequestID string) string
@@ -19,7 +22,17 @@ type client struct {
 }
 
 func (c *client) GetID() string                       { return c.id }
-func (c *client) RedirectURIs() []string              { return c.redirects }
+func (c *client) RedirectURIs() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.redirects)
+}
+
+func (c *client) addRedirect(uri string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.redirects = append(c.redirects, uri)
+}
 func (c *client) PostLogoutRedirectURIs() []string    { return c.postLogouts }
 func (c *client) ApplicationType() op.ApplicationType { return op.ApplicationTypeWeb }
 func (c *client) AuthMethod() oidc.AuthMethod         { return oidc.AuthMethodBasic }

@@ -178,3 +178,7 @@ func (p *Provider) IDTokenClaims(subject, nonce string) map[string]any {
 		"nonce": nonce,
 	}
 }
+
+// AddRedirectURI registers another redirect URI for the client, for a relying party whose
+// callback is only known once it has been configured.
+func (p *Provider) AddRedirectURI(uri string) { p.store.client.addRedirect(uri) }
