@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"atrium/internal/audit"
 	"atrium/internal/config"
 	"atrium/internal/server"
 	"atrium/internal/store/storetest"
@@ -28,6 +30,7 @@ import (
 // ssoEnv is a server that may reach identity providers on loopback, with an admin.
 type ssoEnv struct {
 	t     *testing.T
+	srv   *server.Server
 	url   string
 	admin string // Authorization header value
 	data  string
@@ -54,7 +57,7 @@ func startSSO(t *testing.T, dsn string, tweak ...func(*config.Config)) *ssoEnv {
 	done := make(chan struct{})
 	go func() { srv.Serve(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return &ssoEnv{t: t, url: srv.URL(), data: cfg.Data, admin: "Basic " +
+	return &ssoEnv{t: t, srv: srv, url: srv.URL(), data: cfg.Data, admin: "Basic " +
 		base64.StdEncoding.EncodeToString([]byte(adminEmail+":"+adminPassword))}
 }
 
@@ -652,5 +655,173 @@ func TestProviderAddressGuard(t *testing.T) {
 			"bind_dn": "cn=x", "bind_password": "y", "base_dn": "dc=x"}})
 	if env.Meta.ResultCode != 400 {
 		t.Errorf("LDAP at the metadata address saved: %d", env.Meta.ResultCode)
+	}
+}
+
+// audited returns the audit entries with an action, newest first.
+func (e *ssoEnv) audited(action string) []audit.Entry {
+	e.t.Helper()
+	me := e.call("users.get_current_user", map[string]any{})["user"].(map[string]any)
+	ws := me["company"].(map[string]any)["id"].(string)
+	list, err := e.srv.Audit.Entries(context.Background(), ws, audit.Filter{Action: action})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return list
+}
+
+func TestGroupSyncOptions(t *testing.T) {
+	e := startSSO(t, "")
+	op := newOP(t)
+	ml := e.group("ML-Team")
+	id := e.save("custom_oidc", oidcConn(op, "Strict", map[string]any{"create_users": true,
+		"group_enabled": true, "claim_groups": "groups", "group_case_insensitive": true,
+		"group_prohibit_user_login_if_not_in_group": true}))
+	op.AddRedirectURI(e.url + "/callback_" + id)
+	op.AddUser(oidcop.User{Subject: "ivy", Email: "ivy@corp.test", EmailVerified: true,
+		Groups: []string{"ml-team"}})
+	op.AddUser(oidcop.User{Subject: "jo", Email: "jo@corp.test", EmailVerified: true,
+		Groups: []string{"marketing"}})
+
+	op.SetNextLogin("jo")
+	b := e.browser()
+	if h := b.follow(e.url + "/sso/" + id); h.status != 403 || b.session() != "" ||
+		!strings.Contains(h.body, "none of the workspace") {
+		t.Fatalf("person in no known group: %d %.300s", h.status, h.body)
+	}
+	if len(e.audited("sso.sign_in_refused")) == 0 {
+		t.Fatal("refused sign-in not audit-logged")
+	}
+	op.SetNextLogin("ivy")
+	b = e.browser()
+	if h := b.follow(e.url + "/sso/" + id); h.status != 200 {
+		t.Fatalf("case-insensitive match: %d %.300s", h.status, h.body)
+	}
+	if !slices.Contains(e.members(ml), b.me()["id"].(string)) {
+		t.Fatal("ml-team did not match ML-Team ignoring case")
+	}
+	if len(e.audited("sso.sign_in")) != 1 || len(e.audited("user.groups_synced")) != 1 {
+		t.Fatal("sign-in or group change not audit-logged")
+	}
+}
+
+func TestProviderLogoutAndUnreachable(t *testing.T) {
+	e := startSSO(t, "")
+	op := oidcop.Start(t, oidcop.Options{ClientID: "atrium", ClientSecret: "op-client-secret",
+		PostLogoutRedirectURIs: nil})
+	op.AddUser(oidcop.User{Subject: "kim", Email: "kim@corp.test", EmailVerified: true})
+	op.SetNextLogin("kim")
+	id := e.save("custom_oidc", oidcConn(op, "Logout", map[string]any{"create_users": true,
+		"logout_from_provider": true}))
+	op.AddRedirectURI(e.url + "/callback_" + id)
+	b := e.browser()
+	if h := b.follow(e.url + "/sso/" + id); h.status != 200 {
+		t.Fatalf("sign-in: %d", h.status)
+	}
+	tok := b.session()
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/api/v2.31/login.logout", strings.NewReader("{}"))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.AddCookie(&http.Cookie{Name: "atrium_idp", Value: b.cookie("atrium_idp")})
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out envelope
+	json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if u, _ := out.Data["redirect_url"].(string); !strings.HasPrefix(u, op.URL) {
+		t.Fatalf("login.logout redirect_url = %v", out.Data)
+	}
+
+	// A provider that stopped answering gives a clear message, quickly.
+	e2 := startSSO(t, "")
+	id2 := e2.save("custom_oidc", map[string]any{"display_name": "Down", "client_id": "x",
+		"issuer": "http://127.0.0.1:1", "jwks_uri": "http://127.0.0.1:1/jwks",
+		"authorization_endpoint": "http://127.0.0.1:1/auth",
+		"token_endpoint":         "http://127.0.0.1:1/token", "active": true})
+	b2 := e2.browser()
+	start := b2.get(e2.url + "/sso/" + id2)
+	st, _ := url.Parse(start.location)
+	begin := time.Now()
+	h := b2.get(e2.url + "/callback_" + id2 + "?code=c&state=" + st.Query().Get("state"))
+	if h.status != 401 || !strings.Contains(h.body, "could not be reached") {
+		t.Fatalf("unreachable token endpoint: %d %s", h.status, h.body[strings.Index(h.body, "<main"):])
+	}
+	if time.Since(begin) > 10*time.Second {
+		t.Fatalf("took %v", time.Since(begin))
+	}
+	if len(e2.audited("sso.sign_in_failed")) == 0 {
+		t.Fatal("failed sign-in not audit-logged")
+	}
+}
+
+func TestSSOAdminAPI(t *testing.T) {
+	e := startSSO(t, "")
+	op := newOP(t)
+	idp := samlidp.Start(t)
+	providers := e.call("sso.get_supported_providers", map[string]any{})["providers"].([]any)
+	if len(providers) < 12 {
+		t.Fatalf("%d providers", len(providers))
+	}
+	tmpl := e.call("sso.get_provider_configuration_template", map[string]any{
+		"provider": "okta", "well_known_url": op.WellKnownURL()})
+	conf := tmpl["configuration"].(map[string]any)
+	if conf["token_endpoint"] == "" || conf["jwks_uri"] == "" || conf["claim_email"] != "email" {
+		t.Fatalf("template = %v", conf)
+	}
+	d := e.call("sso.get_oidc_provider_data_from_well_known_url",
+		map[string]any{"well_known_url": op.WellKnownURL()})
+	if d["issuer"] != op.URL || d["jwks_uri"] == "" {
+		t.Fatalf("well-known = %v", d)
+	}
+	samlID := e.save("google_saml", map[string]any{"display_name": "SAML",
+		"idp_metadata_url": idp.MetadataURL(), "sign_requests": true})
+	md := e.call("sso.download_saml_sp_metadata", map[string]any{"id": samlID})
+	if !strings.Contains(md["metadata"].(string), "AuthnRequestsSigned=\"true\"") {
+		t.Fatalf("SP metadata = %.300s", md["metadata"])
+	}
+	// Saving again with the mask keeps the generated private key.
+	e.call("sso.save_provider_configuration", map[string]any{"id": samlID, "configuration": map[string]any{
+		"display_name": "SAML renamed", "sp_private_key": "********"}})
+	if md2 := e.call("sso.download_saml_sp_metadata", map[string]any{"id": samlID}); md2["metadata"] == "" {
+		t.Fatal("metadata gone after rename")
+	}
+	list := e.call("sso.get_provider_configurations", map[string]any{})["configurations"].([]any)
+	got := list[0].(map[string]any)
+	if got["display_name"] != "SAML renamed" || got["sp_private_key"] != "********" ||
+		strings.Contains(fmt.Sprint(got), "PRIVATE KEY") {
+		t.Fatalf("configuration = %v", got)
+	}
+	// Duplicate names and unknown providers are refused with nothing stored.
+	for _, body := range []map[string]any{
+		{"provider": "custom_saml", "configuration": map[string]any{"display_name": "saml renamed",
+			"idp_metadata": string(idp.MetadataXML())}},
+		{"provider": "nope", "configuration": map[string]any{"display_name": "X"}},
+		{"provider": "custom_saml", "configuration": map[string]any{"display_name": "Bad XML",
+			"idp_metadata": "<not-metadata/>"}},
+		{"provider": "custom_oidc", "configuration": map[string]any{"display_name": "No client"}},
+	} {
+		if env := e.callRaw("sso.save_provider_configuration", body); env.Meta.ResultCode != 400 {
+			t.Errorf("%v saved: %d", body, env.Meta.ResultCode)
+		}
+	}
+	if n := len(e.call("sso.get_provider_configurations", map[string]any{})["configurations"].([]any)); n != 1 {
+		t.Fatalf("%d connections after refusals", n)
+	}
+	// Non-admins may not touch connections.
+	e.call("auth.create_user", map[string]any{"email": "user@corp.test", "name": "User",
+		"password": "User-Long-Password-1"})
+	user := "Basic " + base64.StdEncoding.EncodeToString([]byte("user@corp.test:User-Long-Password-1"))
+	for _, ep := range []string{"sso.get_provider_configurations", "sso.get_supported_providers",
+		"sso.delete_provider_configurations"} {
+		if env := call(t, e.url, "/api/v2.31/"+ep, user, map[string]any{"ids": []string{samlID}}); env.Meta.ResultCode != 403 {
+			t.Errorf("%s as a user: %d", ep, env.Meta.ResultCode)
+		}
+	}
+	if r := e.call("sso.delete_provider_configurations", map[string]any{"ids": []string{samlID}}); r["deleted"] != 1.0 {
+		t.Fatalf("delete = %v", r)
+	}
+	if h := e.browser().get(e.url + "/saml/metadata/" + samlID); h.status != 404 {
+		t.Fatalf("metadata of a deleted connection: %d", h.status)
 	}
 }

@@ -3,8 +3,10 @@ package sso
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 
+	"atrium/internal/netguard"
 	"atrium/internal/sso/oidcrp"
 )
 
@@ -121,6 +123,8 @@ func emailVerified(claims map[string]any) bool {
 // describeOIDC turns a protocol error into what the person is told.
 func describeOIDC(err error) string {
 	switch {
+	case unreachable(err):
+		return "the identity provider could not be reached"
 	case errors.Is(err, oidcrp.ErrState):
 		return "the sign-in was not started from this browser, or it took too long"
 	case errors.Is(err, oidcrp.ErrProvider):
@@ -131,15 +135,16 @@ func describeOIDC(err error) string {
 		return "the connection is not completely configured"
 	case errors.Is(err, oidcrp.ErrUnverifiedEmail):
 		return "the identity provider has not verified the e-mail address"
-	case isTimeout(err):
-		return "the identity provider could not be reached"
 	}
 	return "the identity provider could not be reached or answered unexpectedly"
 }
 
-func isTimeout(err error) bool {
+// unreachable reports a network failure: refused, timed out, or stopped by the guard.
+func unreachable(err error) bool {
+	var op *net.OpError
 	var t interface{ Timeout() bool }
-	return errors.As(err, &t) && t.Timeout() || errors.Is(err, context.DeadlineExceeded)
+	return errors.As(err, &op) || errors.As(err, &t) && t.Timeout() ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, netguard.ErrForbidden)
 }
 
 // endSession is where the browser goes to sign out at the provider, or "".

@@ -92,6 +92,8 @@ func samlAttributes(r samlsp.Result) map[string]any {
 
 func describeSAML(err error) string {
 	switch {
+	case unreachable(err):
+		return "the identity provider could not be reached"
 	case errors.Is(err, samlsp.ErrRequest):
 		return "the answer does not belong to a sign-in started from this browser"
 	case errors.Is(err, samlsp.ErrUnsigned), errors.Is(err, samlsp.ErrSignature):
