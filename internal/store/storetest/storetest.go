@@ -122,6 +122,7 @@ func Run(t *testing.T, open Opener) {
 		{"WorkspaceSettings", testWorkspaceSettings},
 		{"ActivityAndCredentialSummaries", testActivity},
 		{"UserFilters", testUserFilters},
+		{"SSO", testSSO},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
