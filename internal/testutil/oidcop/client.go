@@ -21,7 +21,7 @@ type client struct {
 	idTokenClaim bool
 }
 
-func (c *client) GetID() string                       { return c.id }
+func (c *client) GetID() string { return c.id }
 func (c *client) RedirectURIs() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -291,6 +291,28 @@ document.documentElement.classList.add("js");
     if (form) { form.submit(); }
   }
 
+  // A destructive form that asks for a name keeps its confirm button off until the name
+  // is typed exactly; the server checks it again. Opening its dialog puts the cursor there.
+  function initConfirmName(root) {
+    root.querySelectorAll("input[data-confirm-name]").forEach(function (input) {
+      var form = input.closest("form");
+      var button = form && form.querySelector("[data-confirm]");
+      if (!button) { return; }
+      function check() { button.disabled = input.value.trim() !== input.dataset.confirmName; }
+      input.addEventListener("input", check);
+      check();
+      var dialog = input.closest("dialog");
+      if (!dialog) { return; }
+      root.querySelectorAll('[data-dialog="' + dialog.id + '"]').forEach(function (link) {
+        link.addEventListener("click", function () {
+          input.value = "";
+          check();
+          input.focus();
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     initAutosubmitForm(document);
     initCopy(document);
@@ -305,5 +327,6 @@ document.documentElement.classList.add("js");
     initImport(document);
     initRowSwitches(document);
     initMenus(document);
+    initConfirmName(document);
   });
 })();
