@@ -30,6 +30,9 @@ func (s *Service) ldapConfig(c Connection) ldapauth.Config {
 // guard when it is an IP address here, and at every dial.
 func (s *Service) prepareLDAP(_ context.Context, c *Connection) error {
 	st := &c.Settings
+	if strings.HasPrefix(strings.ToLower(st.ServerURL), "ldaps://") {
+		st.StartTLS = false // ldaps:// is TLS from the first byte
+	}
 	if st.TimeoutSec < 0 || st.TimeoutSec > 60 {
 		return invalid("timeout_sec", "Timeout must be 0 to 60 seconds")
 	}
