@@ -825,3 +825,21 @@ func TestSSOAdminAPI(t *testing.T) {
 		t.Fatalf("metadata of a deleted connection: %d", h.status)
 	}
 }
+
+func TestTestOfUnreachableProvider(t *testing.T) {
+	e := startSSO(t, "")
+	id := e.save("custom_oidc", map[string]any{"display_name": "Down", "client_id": "x",
+		"issuer": "http://127.0.0.1:1", "jwks_uri": "http://127.0.0.1:1/jwks",
+		"authorization_endpoint": "http://127.0.0.1:1/auth",
+		"token_endpoint":         "http://127.0.0.1:1/token"})
+	redirect := e.call("sso.test_provider_configuration", map[string]any{"id": id})["redirect_url"].(string)
+	b := e.browser()
+	login := b.get(e.url + "/login")
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(login.body)
+	b.postForm(e.url+"/login", url.Values{"csrf": {m[1]}, "email": {adminEmail},
+		"password": {adminPassword}}, e.url)
+	h := b.get(redirect)
+	if h.status == http.StatusFound || !strings.Contains(h.body, "could not be reached") {
+		t.Fatalf("test of an unreachable provider: %d %s", h.status, h.location)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -92,6 +94,9 @@ func (s *Service) Begin(ctx context.Context, id string, test bool, next string) 
 			return Start{}, notFound(id)
 		}
 		f.Admin = p.UserID
+		if err := s.preflight(ctx, c); err != nil {
+			return Start{}, err
+		}
 	} else if !c.Active {
 		return Start{}, notFound(id)
 	}
@@ -364,4 +369,35 @@ func (s *Service) ProviderLogout(ctx context.Context, id string) string {
 		return ""
 	}
 	return s.endSession(c)
+}
+
+// preflight checks, before a test sends the admin's browser away, what the server itself
+// will need: a complete configuration and, for OIDC, the provider's signing keys. A test
+// of an unreachable provider then ends with a message instead of a browser error page.
+func (s *Service) preflight(ctx context.Context, c Connection) error {
+	switch c.Protocol {
+	case OIDC:
+		cfg := s.oidcConfig(c)
+		if err := cfg.Validate(); err != nil {
+			return s.failed(ctx, c, "", err, describeOIDC(err)+": "+err.Error())
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, cfg.JWKSURI, nil)
+		if err != nil {
+			return s.failed(ctx, c, "", err, describeOIDC(err))
+		}
+		resp, err := s.opts.Guard.Client().Do(req)
+		if err != nil {
+			return s.failed(ctx, c, "", err, "the JWKS URI could not be reached: "+err.Error())
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			err := fmt.Errorf("JWKS URI answered HTTP %d", resp.StatusCode)
+			return s.failed(ctx, c, "", err, "the "+err.Error())
+		}
+	case SAML:
+		if err := s.samlConfig(c).Validate(); err != nil {
+			return s.failed(ctx, c, "", err, describeSAML(err)+": "+err.Error())
+		}
+	}
+	return nil
 }
