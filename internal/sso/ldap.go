@@ -65,26 +65,10 @@ func ldapField(msg string) string {
 	return "server_url"
 }
 
-// ldapClaims flattens a directory entry into claims.
+// ldapClaims turns a directory entry into claims, its groups under "groups".
 func ldapClaims(r ldapauth.Result) map[string]any {
-	out := map[string]any{"dn": r.DN}
-	for k, vs := range r.Attributes {
-		if len(vs) == 1 {
-			out[k] = vs[0]
-			continue
-		}
-		list := make([]any, len(vs))
-		for i, v := range vs {
-			list[i] = v
-		}
-		out[k] = list
-	}
-	groups := make([]any, len(r.Groups))
-	for i, g := range r.Groups {
-		groups[i] = g
-	}
-	out["groups"] = groups
-	return out
+	return attributeClaims(map[string]any{"dn": r.DN}, r.Attributes,
+		map[string][]string{"groups": r.Groups})
 }
 
 // ldapProfile maps a directory entry; groups come from the directory's group settings.

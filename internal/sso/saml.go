@@ -73,21 +73,9 @@ func (s *Service) SPMetadata(ctx context.Context, id string) ([]byte, error) {
 	return samlsp.SPMetadata(s.samlConfig(c))
 }
 
-// samlAttributes flattens SAML attributes into claims: one value as a string, several as a list.
+// samlAttributes turns SAML attributes into claims.
 func samlAttributes(r samlsp.Result) map[string]any {
-	out := map[string]any{"name_id": r.NameID}
-	for k, vs := range r.Attributes {
-		if len(vs) == 1 {
-			out[k] = vs[0]
-			continue
-		}
-		list := make([]any, len(vs))
-		for i, v := range vs {
-			list[i] = v
-		}
-		out[k] = list
-	}
-	return out
+	return attributeClaims(map[string]any{"name_id": r.NameID}, r.Attributes)
 }
 
 func describeSAML(err error) string {

@@ -47,6 +47,25 @@ func mapProfile(st Settings, claims map[string]any, subject string, verified boo
 	return p
 }
 
+// attributeClaims adds multi-valued attributes (SAML, LDAP) to claims: one value as a
+// string, several as a list, the way OIDC providers send them. Later maps win.
+func attributeClaims(out map[string]any, attrs ...map[string][]string) map[string]any {
+	for _, m := range attrs {
+		for k, vs := range m {
+			if len(vs) == 1 && k != "groups" {
+				out[k] = vs[0]
+				continue
+			}
+			list := make([]any, len(vs))
+			for i, v := range vs {
+				list[i] = v
+			}
+			out[k] = list
+		}
+	}
+	return out
+}
+
 // claimValue finds a claim by its exact name, or by a dotted path into nested objects.
 func claimValue(claims map[string]any, name string) any {
 	if v, ok := claims[name]; ok {
