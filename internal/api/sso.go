@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"atrium/internal/identity"
 	"atrium/internal/sso"
 	"atrium/internal/sso/oidcrp"
 )
@@ -13,16 +14,17 @@ import (
 const IdPCookie = "atrium_idp"
 
 func (a *API) ssoEndpoints() []*Endpoint {
+	admins := []identity.Role{identity.RoleSystem, identity.RoleAdmin}
 	return []*Endpoint{
-		{Name: "sso.get_supported_providers", Handle: a.ssoProviders},
-		{Name: "sso.get_provider_configurations", Handle: a.ssoConfigurations},
-		{Name: "sso.get_provider_configuration_template", Handle: a.ssoTemplate},
-		{Name: "sso.save_provider_configuration", Handle: a.ssoSave},
-		{Name: "sso.test_provider_configuration", Handle: a.ssoTest},
-		{Name: "sso.set_provider_configurations_active", Handle: a.ssoSetActive},
-		{Name: "sso.delete_provider_configurations", Handle: a.ssoDelete},
-		{Name: "sso.download_saml_sp_metadata", Handle: a.ssoSPMetadata},
-		{Name: "sso.get_oidc_provider_data_from_well_known_url", Handle: a.ssoWellKnown},
+		{Name: "sso.get_supported_providers", Roles: admins, Handle: a.ssoProviders},
+		{Name: "sso.get_provider_configurations", Roles: admins, Handle: a.ssoConfigurations},
+		{Name: "sso.get_provider_configuration_template", Roles: admins, Handle: a.ssoTemplate},
+		{Name: "sso.save_provider_configuration", Roles: admins, Handle: a.ssoSave},
+		{Name: "sso.test_provider_configuration", Roles: admins, Handle: a.ssoTest},
+		{Name: "sso.set_provider_configurations_active", Roles: admins, Handle: a.ssoSetActive},
+		{Name: "sso.delete_provider_configurations", Roles: admins, Handle: a.ssoDelete},
+		{Name: "sso.download_saml_sp_metadata", Roles: admins, Handle: a.ssoSPMetadata},
+		{Name: "sso.get_oidc_provider_data_from_well_known_url", Roles: admins, Handle: a.ssoWellKnown},
 	}
 }
 

@@ -32,12 +32,44 @@ var ErrForbidden = errors.New("address not allowed")
 // metadata holds cloud metadata addresses that sit outside the link-local ranges.
 var metadata = []netip.Addr{
 	netip.MustParseAddr("fd00:ec2::254"),   // AWS IPv6 instance metadata
+	netip.MustParseAddr("fd20:ce::254"),    // Google Cloud IPv6 metadata
 	netip.MustParseAddr("100.100.100.200"), // Alibaba Cloud metadata
+	netip.MustParseAddr("192.0.0.192"),     // Oracle Cloud metadata
+}
+
+// Prefixes of IPv6 addresses that carry an IPv4 address a gateway may forward to: NAT64
+// (RFC 6052 and 8215), 6to4 (RFC 3056) and the deprecated IPv4-compatible form.
+var (
+	nat64      = netip.MustParsePrefix("64:ff9b::/96")
+	nat64Local = netip.MustParsePrefix("64:ff9b:1::/48")
+	sixToFour  = netip.MustParsePrefix("2002::/16")
+	v4compat   = netip.MustParsePrefix("::/96")
+)
+
+// embeddedIPv4 returns the IPv4 address an IPv6 address carries, if any.
+func embeddedIPv4(a netip.Addr) (netip.Addr, bool) {
+	if !a.Is6() || a.Is4In6() {
+		return netip.Addr{}, false
+	}
+	b := a.As16()
+	switch {
+	case nat64.Contains(a), nat64Local.Contains(a), v4compat.Contains(a) && !a.IsLoopback() &&
+		!a.IsUnspecified():
+		return netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}), true
+	case sixToFour.Contains(a):
+		return netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}), true
+	}
+	return netip.Addr{}, false
 }
 
 // Check reports why addr may not be dialled under p, or nil.
 func (p Policy) Check(addr netip.Addr) error {
 	addr = addr.Unmap()
+	if v4, ok := embeddedIPv4(addr); ok {
+		if err := p.Check(v4); err != nil {
+			return fmt.Errorf("%w (carried in %s)", err, addr)
+		}
+	}
 	switch {
 	case !addr.IsValid():
 		return fmt.Errorf("%w: invalid address", ErrForbidden)

@@ -31,6 +31,14 @@ func TestCheck(t *testing.T) {
 		{"fd12::1", false, true},
 		{"0.0.0.0", false, false},
 		{"224.0.0.1", false, false},
+		{"64:ff9b::a9fe:a9fe", false, false},   // NAT64 of 169.254.169.254
+		{"64:ff9b:1::a9fe:a9fe", false, false}, // local-use NAT64
+		{"2002:a9fe:a9fe::", false, false},     // 6to4
+		{"::a9fe:a9fe", false, false},          // IPv4-compatible
+		{"fd20:ce::254", false, false},         // Google Cloud IPv6 metadata
+		{"192.0.0.192", false, false},          // Oracle Cloud metadata
+		{"64:ff9b::808:808", true, true},       // NAT64 of a public address
+		{"2002:0a00:0001::", false, true},      // 6to4 of 10.0.0.1
 	} {
 		a := netip.MustParseAddr(tc.addr)
 		if got := strict.Check(a) == nil; got != tc.strict {

@@ -42,8 +42,9 @@ func start(t *testing.T, dsn, dataDir, masterKey string) *server.Server {
 
 type envelope struct {
 	Meta struct {
-		ResultCode    int `json:"result_code"`
-		ResultSubcode int `json:"result_subcode"`
+		ResultCode    int    `json:"result_code"`
+		ResultSubcode int    `json:"result_subcode"`
+		ResultMsg     string `json:"result_msg"`
 	} `json:"meta"`
 	Data map[string]any `json:"data"`
 }

@@ -362,7 +362,8 @@ func TestOIDCForgedAndReplayedCallbacks(t *testing.T) {
 	replay := e.browser()
 	u, _ := url.Parse(e.url)
 	replay.client.Jar.SetCookies(u, []*http.Cookie{{Name: "atrium_sso", Value: flowCookie}})
-	if r := replay.get(callback); r.status != 401 || replay.session() != "" {
+	if r := replay.get(callback); r.status != 401 || replay.session() != "" ||
+		!strings.Contains(r.body, "already used") {
 		t.Fatalf("replayed callback: %d session=%q", r.status, replay.session())
 	}
 
@@ -574,6 +575,29 @@ func TestLDAPSignIn(t *testing.T) {
 			t.Fatalf("membership change not applied")
 		}
 
+		// A directory e-mail links to an existing user (here the admin) only when the
+		// connection trusts the directory's addresses.
+		dir.AddUser(t, "mallory", "Mallory-Password-1", adminEmail, "Mallory", "M", "M")
+		b3 := e.browser()
+		if h := ldapLogin(t, b3, "mallory", "Mallory-Password-1"); h.status != 403 ||
+			b3.session() != "" {
+			t.Fatalf("untrusted directory e-mail linked to the admin: %d", h.status)
+		}
+		e.call("sso.save_provider_configuration", map[string]any{"id": id,
+			"configuration": map[string]any{"trust_email": true}})
+		if h := ldapLogin(t, b3, "mallory", "Mallory-Password-1"); h.status != http.StatusSeeOther ||
+			b3.me()["email"] != adminEmail {
+			t.Fatalf("trusted directory e-mail: %d", h.status)
+		}
+
+		// A bad search filter is refused on its own field, in the form's words.
+		env := e.callRaw("sso.save_provider_configuration", map[string]any{"id": id,
+			"configuration": map[string]any{"search_filter": "(uid=henry)"}})
+		if b, _ := json.Marshal(env); env.Meta.ResultCode != 400 ||
+			!strings.Contains(string(b), "User search filter: must contain {0}") {
+			t.Fatalf("bad filter: %s", b)
+		}
+
 		// The admin test checks the service account and maps a person without signing in.
 		r := e.call("sso.test_provider_configuration", map[string]any{"id": id,
 			"username": "henry", "password": "Henry-Password-1"})
@@ -603,7 +627,7 @@ func TestLDAPUnreachable(t *testing.T) {
 	b := e.browser()
 	begin := time.Now()
 	h := ldapLogin(t, b, "henry", "whatever-password")
-	if h.status != http.StatusBadGateway || !strings.Contains(h.body, "could not be reached") {
+	if h.status != http.StatusBadGateway || !strings.Contains(h.body, "directory is not available") {
 		t.Fatalf("unreachable directory: %d %.300s", h.status, h.body)
 	}
 	if time.Since(begin) > 10*time.Second {
@@ -820,6 +844,12 @@ func TestSSOAdminAPI(t *testing.T) {
 	}
 	if r := e.call("sso.delete_provider_configurations", map[string]any{"ids": []string{samlID}}); r["deleted"] != 1.0 {
 		t.Fatalf("delete = %v", r)
+	}
+	oidcID := e.save("custom_oidc", map[string]any{"display_name": "Not SAML", "client_id": "x",
+		"authorization_endpoint": "https://idp.example.test/a",
+		"token_endpoint":         "https://idp.example.test/t"})
+	if env := e.callRaw("sso.download_saml_sp_metadata", map[string]any{"id": oidcID}); env.Meta.ResultCode != 400 {
+		t.Fatalf("SP metadata of an OIDC connection: %d", env.Meta.ResultCode)
 	}
 	if h := e.browser().get(e.url + "/saml/metadata/" + samlID); h.status != 404 {
 		t.Fatalf("metadata of a deleted connection: %d", h.status)

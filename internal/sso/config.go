@@ -166,6 +166,14 @@ func DecodeConfiguration(raw []byte, in *Input) error {
 			*into = ""
 		}
 	}
+	// Fields with their own syntax are read one by one, so an error names the field.
+	for key, into := range map[string]any{"scopes": &in.Settings.Scopes,
+		"additional_scopes": &in.Settings.AdditionalScopes,
+		"group_admins":      &in.Settings.GroupAdmins, "auth_params": &in.Settings.AuthParams} {
+		if err := pick(key, into); err != nil {
+			return err
+		}
+	}
 	rest, _ := json.Marshal(fields)
 	dec := json.NewDecoder(bytes.NewReader(rest))
 	dec.DisallowUnknownFields()

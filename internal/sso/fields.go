@@ -25,6 +25,12 @@ const (
 	SectionDirectory = "Directory"
 )
 
+// trustField is the SAML and LDAP switch that lets e-mails link accounts.
+var trustField = Field{Name: "trust_email", Label: "Trust e-mail addresses", Type: "bool",
+	Section: SectionSecurity, Help: "Link people to existing users (admins included) and " +
+		"admit allowed domains by the e-mail this provider sends. Only when people cannot " +
+		"change their own address there."}
+
 var commonHead = []Field{
 	{Name: "display_name", Label: "Display name", Type: "text", Section: SectionGeneral,
 		Required: true, Help: "The label of the sign-in button; unique among connections."},
@@ -168,8 +174,10 @@ func Fields(p Protocol) []Field {
 		out = append(out, oidcFields...)
 	case SAML:
 		out = append(out, samlFields...)
+		out = append(out, trustField)
 	case LDAP:
 		out = append(out, ldapFields...)
+		out = append(out, trustField)
 	}
 	out = append(out, claimFields...)
 	for _, f := range groupFields {

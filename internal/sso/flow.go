@@ -151,14 +151,18 @@ func (s *Service) FinishOIDC(ctx context.Context, id, cookie string, query map[s
 	if err != nil {
 		return Outcome{}, err
 	}
+	if got := first(query["state"]); got != "" && secret.Equal(got, f.State) {
+		// The flow is used up before the code is exchanged: a replayed callback is refused
+		// here, whatever the provider does with a code it has seen.
+		if err := s.once(ctx, c, "flow:"+f.State, time.Unix(f.Expires, 0)); err != nil {
+			return Outcome{}, err
+		}
+	}
 	st := oidcrp.State{State: f.State, Nonce: f.Nonce, Verifier: f.Verifier}
 	res, err := oidcrp.Finish(ctx, s.opts.Guard.Client(), s.oidcConfig(c), s.CallbackURL(c.ID),
 		st, query, s.now)
 	if err != nil {
 		return Outcome{}, s.failed(ctx, c, "", err, describeOIDC(err))
-	}
-	if err := s.once(ctx, c, "flow:"+f.State, time.Unix(f.Expires, 0)); err != nil {
-		return Outcome{}, err
 	}
 	p := mapProfile(c.Settings, res.Claims, res.Subject, emailVerified(res.Claims))
 	return s.finish(ctx, c, f, p, res.Claims)
@@ -186,7 +190,15 @@ func (s *Service) FinishSAML(ctx context.Context, id, cookie, response, relaySta
 		return Outcome{}, err
 	}
 	claims := samlAttributes(res)
-	return s.finish(ctx, c, f, mapProfile(c.Settings, claims, res.NameID, true), claims)
+	p := mapProfile(c.Settings, claims, res.NameID, c.Settings.TrustEmail)
+	return s.finish(ctx, c, f, p, claims)
+}
+
+func first(vs []string) string {
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[0]
 }
 
 // resume opens the flow cookie of a callback.
@@ -310,7 +322,12 @@ func (s *Service) SignInDirectory(ctx context.Context, wsID, username, password,
 			continue
 		}
 		if err != nil {
-			trouble = s.failed(ctx, c, username, err, describeLDAP(err))
+			// The details are for the audit log and the admin's test; the person signing in
+			// learns only that the directory is unavailable.
+			s.failed(ctx, c, username, err, describeLDAP(err))
+			trouble = &apperr.Error{Kind: apperr.Unauthenticated, Code: 401, Subcode: 20,
+				Msg: "Sign-in with " + c.DisplayName + " failed: the directory is not " +
+					"available right now. Try again later or ask an administrator.", Err: err}
 			continue
 		}
 		s.ids.SignInSucceeded(username, address)
@@ -347,9 +364,11 @@ func (s *Service) TestDirectory(ctx context.Context, id, username, password stri
 	cfg := s.ldapConfig(c)
 	if err := ldapauth.Test(ctx, s.opts.Guard.DialContext, cfg); err != nil {
 		r.Error = describeLDAP(err) + ": " + err.Error()
+		r.Decision.Action = ActionRefuse
 		return r, nil
 	}
 	if username == "" {
+		r.Decision.Action = "the service account signed in and searched the base DN"
 		return r, nil
 	}
 	res, err := ldapauth.Authenticate(ctx, s.opts.Guard.DialContext, cfg, username, password)

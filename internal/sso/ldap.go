@@ -3,6 +3,8 @@ package sso
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,7 +39,7 @@ func (s *Service) prepareLDAP(_ context.Context, c *Connection) error {
 		return invalid("timeout_sec", "Timeout must be 0 to 60 seconds")
 	}
 	if err := s.ldapConfig(*c).Validate(); err != nil {
-		return invalid(ldapField(err.Error()), "%v", err)
+		return ldapProblem(err)
 	}
 	host := st.ServerURL
 	if _, rest, ok := strings.Cut(host, "://"); ok {
@@ -49,20 +51,33 @@ func (s *Service) prepareLDAP(_ context.Context, c *Connection) error {
 	return s.checkHost("server_url", strings.Trim(host, "[]"))
 }
 
-// ldapField guesses the form field a validation message is about.
-func ldapField(msg string) string {
-	for _, f := range []struct{ word, field string }{
-		{"bind password", "bind_password"}, {"BindPassword", "bind_password"},
-		{"bind DN", "bind_dn"}, {"BindDN", "bind_dn"}, {"base DN", "base_dn"},
-		{"BaseDN", "base_dn"}, {"filter", "search_filter"}, {"CA", "ca_certificate"},
-		{"StartTLS", "start_tls"}, {"plaintext", "allow_plaintext"}, {"URL", "server_url"},
-		{"group", "group_filter"},
-	} {
-		if strings.Contains(msg, f.word) {
-			return f.field
-		}
+// ldapFormNames maps the directory package's field names to the form's.
+var ldapFormNames = map[string]string{"URL": "server_url", "StartTLS": "start_tls",
+	"AllowPlaintext": "allow_plaintext", "CACertPEM": "ca_certificate", "BindDN": "bind_dn",
+	"BindPassword": "bind_password", "BaseDN": "base_dn", "UserFilter": "search_filter",
+	"Attributes": "claim_email", "GroupAttribute": "group_attribute",
+	"GroupBaseDN": "group_base_dn", "GroupFilter": "group_filter",
+	"GroupNameAttribute": "group_name_attribute", "Timeout": "timeout_sec"}
+
+// ldapProblem turns the directory package's validation error ("invalid LDAP configuration:
+// UserFilter: must contain {0}; ...") into a form error on the first field it names, with
+// the form's labels in place of the package's names.
+func ldapProblem(err error) error {
+	msg := strings.TrimPrefix(err.Error(), ldapauth.ErrInvalidConfig.Error()+": ")
+	first, _, _ := strings.Cut(msg, ";")
+	name, _, _ := strings.Cut(first, ":")
+	field, ok := ldapFormNames[strings.TrimSpace(name)]
+	if !ok {
+		field = "server_url"
 	}
-	return "server_url"
+	names := slices.Collect(maps.Keys(ldapFormNames))
+	slices.SortFunc(names, func(a, b string) int { return len(b) - len(a) }) // GroupBaseDN first
+	for _, goName := range names {
+		form := label(ldapFormNames[goName])
+		msg = strings.ReplaceAll(msg, "set "+goName, "switch on "+form)
+		msg = strings.ReplaceAll(msg, goName+":", form+":")
+	}
+	return invalid(field, "%s", msg)
 }
 
 // ldapClaims turns a directory entry into claims, its groups under "groups".
@@ -75,7 +90,7 @@ func ldapClaims(r ldapauth.Result) map[string]any {
 func ldapProfile(c Connection, r ldapauth.Result) Profile {
 	st := c.Settings
 	st.ClaimGroups = "groups"
-	return mapProfile(st, ldapClaims(r), r.DN, true)
+	return mapProfile(st, ldapClaims(r), r.DN, st.TrustEmail)
 }
 
 func describeLDAP(err error) string {

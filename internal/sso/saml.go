@@ -67,8 +67,12 @@ func (s *Service) prepareSAML(ctx context.Context, c *Connection) error {
 // providers fetch it.
 func (s *Service) SPMetadata(ctx context.Context, id string) ([]byte, error) {
 	c, err := s.byID(ctx, id)
-	if err != nil || c.Protocol != SAML {
-		return nil, notFound(id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Protocol != SAML {
+		return nil, invalid("id", "%s is an %s connection; only SAML connections have "+
+			"service provider metadata", c.DisplayName, strings.ToUpper(string(c.Protocol)))
 	}
 	return samlsp.SPMetadata(s.samlConfig(c))
 }

@@ -28,7 +28,11 @@ const (
 // object of the sso.* endpoints. Which fields apply depends on the protocol.
 type Settings struct {
 	// Admission and claim mapping (every protocol).
-	CreateUsers     bool   `json:"create_users"`
+	CreateUsers bool `json:"create_users"`
+	// TrustEmail lets a SAML or LDAP provider's e-mail addresses link to existing users
+	// and admit allowed domains. Only for providers where people cannot set their own
+	// address; OIDC providers say per person with email_verified.
+	TrustEmail      bool   `json:"trust_email,omitempty"`
 	ClaimUserID     string `json:"claim_user_id"`
 	ClaimEmail      string `json:"claim_email"`
 	ClaimName       string `json:"claim_name"`

@@ -143,24 +143,26 @@ func (w *Web) signIn(rw http.ResponseWriter, r *http.Request, email, password st
 	return 0, ""
 }
 
-// authenticate checks a password: e-mails against Atrium's own accounts first, then, as do
-// plain usernames, against the active directory connections.
+// authenticate checks a password. An e-mail of one of Atrium's own accounts with a password
+// is checked against that password only; anything else, plain usernames included, goes to
+// the active directory connections.
 func (w *Web) authenticate(r *http.Request, login, password string) (identity.User, error) {
 	ctx, addr := r.Context(), webauth.ClientAddr(r)
-	_, dir := w.signInOptions(r)
-	var err error
-	if strings.Contains(login, "@") || !dir {
-		var u identity.User
-		if u, err = w.svc.Identity.Authenticate(ctx, login, password, addr); err == nil || !dir {
-			return u, err
-		}
-		if e := apperr.As(err); e == nil || e.Code == 0 {
-			return u, err // throttled, or not a wrong password
-		}
+	ws, err := w.svc.Identity.DefaultWorkspace(ctx)
+	if err != nil {
+		return identity.User{}, err
 	}
-	ws, werr := w.svc.Identity.DefaultWorkspace(ctx)
-	if werr != nil {
-		return identity.User{}, werr
+	if _, dir := w.signInOptions(r); !dir {
+		return w.svc.Identity.Authenticate(ctx, login, password, addr)
+	}
+	if strings.Contains(login, "@") {
+		u, found, err := w.svc.Identity.WorkspaceUserByEmail(ctx, ws.ID, login)
+		if err != nil {
+			return identity.User{}, err
+		}
+		if found && u.HasPassword() {
+			return w.svc.Identity.Authenticate(ctx, login, password, addr)
+		}
 	}
 	r = anonymous(r)
 	return w.svc.SSO.SignInDirectory(r.Context(), ws.ID, login, password, addr)
