@@ -163,6 +163,8 @@ type View struct {
 	Connection
 	CallbackURL string
 	MetadataURL string
+	// Incomplete says what is still missing before anyone can sign in with it, or "".
+	Incomplete string
 }
 
 // Configuration renders the view as the configuration object of the sso.* endpoints.
@@ -178,6 +180,9 @@ func (v View) Configuration() map[string]any {
 			out[key] = Mask
 		}
 	}
+	if v.Incomplete != "" {
+		out["incomplete"] = v.Incomplete
+	}
 	switch v.Protocol {
 	case OIDC:
 		out["callback_url"] = v.CallbackURL
@@ -192,9 +197,10 @@ func (v View) Configuration() map[string]any {
 }
 
 func (s *Service) view(c Connection) View {
+	incomplete := s.incomplete(c)
 	c.Secrets = Secrets{ClientSecret: nonEmpty(c.Secrets.ClientSecret),
 		SPPrivateKey: nonEmpty(c.Secrets.SPPrivateKey), BindPassword: nonEmpty(c.Secrets.BindPassword)}
-	v := View{Connection: c}
+	v := View{Connection: c, Incomplete: incomplete}
 	if c.Protocol != LDAP {
 		v.CallbackURL = s.CallbackURL(c.ID)
 	}
@@ -202,6 +208,28 @@ func (s *Service) view(c Connection) View {
 		v.MetadataURL = s.MetadataURL(c.ID)
 	}
 	return v
+}
+
+// incomplete checks a connection the way a sign-in will and says what is missing. Saving
+// allows gaps (an admin may fill the endpoints before the keys); sign-in does not.
+func (s *Service) incomplete(c Connection) string {
+	var err error
+	switch c.Protocol {
+	case OIDC:
+		err = s.oidcConfig(c).Validate()
+	case SAML:
+		err = s.samlConfig(c).Validate()
+	case LDAP:
+		err = s.ldapConfig(c).Validate()
+	}
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return strings.ReplaceAll(msg, "\n", "; ")
 }
 
 func nonEmpty(s string) string {

@@ -31,6 +31,15 @@ func seedIdPs(t *testing.T, a *agent) string {
 	ldap.Set("bind_password", "bind-password-value")
 	ldap.Set("base_dn", "OU=People,DC=corp,DC=example,DC=test")
 	createIdP(t, a, ldap)
+
+	// A connection saved before its keys are known shows as incomplete.
+	okta := formValues(t, a.get(pathIdPs+"/new?provider=okta"), "idp-form")
+	okta.Set("display_name", "Okta (setting up)")
+	okta.Set("client_id", "atrium")
+	okta.Set("authorization_endpoint", "https://corp.okta.example.test/oauth2/v1/authorize")
+	okta.Set("token_endpoint", "https://corp.okta.example.test/oauth2/v1/token")
+	okta.Set("userinfo_endpoint", "https://corp.okta.example.test/oauth2/v1/userinfo")
+	createIdP(t, a, okta)
 	return samlID
 }
 

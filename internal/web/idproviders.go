@@ -121,8 +121,10 @@ type idpRow struct {
 	Protocol string
 	Active   bool
 	Browser  bool // tested by a sign-in in a new window (OIDC, SAML)
-	Updated  when
-	Delete   idpDeleteView
+	// Incomplete says what is missing before anyone can sign in with the connection.
+	Incomplete string
+	Updated    when
+	Delete     idpDeleteView
 }
 
 // idpDeleteView asks for a connection's name before deleting it, as a dialog on the
@@ -147,7 +149,7 @@ func (w *Web) idpListPage(rw http.ResponseWriter, r *http.Request, s *session) {
 	for _, c := range list {
 		v.Rows = append(v.Rows, idpRow{ID: c.ID, ShortID: shortID(c.ID), Name: c.DisplayName,
 			Provider: presetName(c.Provider), Protocol: protocolLabel(c.Protocol),
-			Active: c.Active, Browser: c.Protocol != sso.LDAP,
+			Active: c.Active, Browser: c.Protocol != sso.LDAP, Incomplete: c.Incomplete,
 			Updated: pastOf(w.now(), c.UpdatedAt),
 			Delete: idpDeleteView{DialogID: "delete-" + c.ID, ID: c.ID, Name: c.DisplayName,
 				CSRF: s.csrf}})
