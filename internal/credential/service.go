@@ -58,6 +58,7 @@ type Service struct {
 	verified   tokenCache
 	pairs      pairCache
 	touches    touchBuffer
+	seen       seenBuffer
 }
 
 // New builds the service, loading (or creating) the token-signing key and the set of
@@ -132,8 +133,9 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
-// Flush writes buffered last-used times in one batch.
+// Flush writes buffered last-used and last-seen times in one batch each.
 func (s *Service) Flush(ctx context.Context) {
+	s.flushSeen(ctx)
 	batch := s.touches.take()
 	if len(batch) == 0 {
 		return

@@ -268,6 +268,11 @@ func (s *Service) Logout(ctx context.Context, c Claims) error {
 		if err := s.store.RevokeSession(ctx, r); err != nil {
 			return err
 		}
+		err := s.store.EndWebSession(ctx, c.Identity.Company, c.Identity.User, c.SessionID,
+			s.now())
+		if err != nil && !apperr.Is(err, apperr.NotFound) {
+			return err // tokens from auth.login have no web session
+		}
 		s.store.Publish(ctx, SessionTopic, c.SessionID)
 		return s.audit.Record(ctx, c.Identity.Company, "session.revoke", "user",
 			c.Identity.User, map[string]any{"session_id": c.SessionID})

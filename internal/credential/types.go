@@ -48,6 +48,7 @@ type Revocation struct {
 // Store is what credential needs from the database. Missing rows are *apperr.Error of kind
 // NotFound; a duplicate key is kind Conflict.
 type Store interface {
+	SessionStore
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	Publish(ctx context.Context, topic, id string)
 

@@ -131,7 +131,7 @@ func (w *Web) accept(rw http.ResponseWriter, r *http.Request) {
 		w.showAccept(rw, r, token, status, name, errs)
 		return
 	}
-	if !w.startSession(rw, r, u.WorkspaceID, u.ID) {
+	if !w.startSession(rw, r, u.WorkspaceID, u.ID, "invitation") {
 		return
 	}
 	w.svc.Identity.RecordSignIn(u.WorkspaceID, u.ID, "invitation")
@@ -141,12 +141,14 @@ func (w *Web) accept(rw http.ResponseWriter, r *http.Request) {
 
 // startSession issues a session token for a user who just proved who they are and sets
 // the cookie. On failure it answers with a page that sends them to sign in.
-func (w *Web) startSession(rw http.ResponseWriter, r *http.Request, wsID, userID string) bool {
+func (w *Web) startSession(rw http.ResponseWriter, r *http.Request, wsID, userID,
+	method string) bool {
 	p, err := w.svc.Identity.Principal(r.Context(), wsID, userID)
 	if err == nil {
 		var tok credential.Token
 		if tok, err = w.svc.Credentials.Login(p, nil); err == nil {
 			w.setSession(rw, tok)
+			w.recordSession(r, tok, method)
 			return true
 		}
 	}

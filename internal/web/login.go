@@ -140,6 +140,11 @@ func (w *Web) signIn(rw http.ResponseWriter, r *http.Request, email, password st
 		return w.signInFailure(r, err)
 	}
 	w.setSession(rw, tok)
+	method := "password"
+	if !u.HasPassword() {
+		method = "directory"
+	}
+	w.recordSession(r, tok, method)
 	return 0, ""
 }
 

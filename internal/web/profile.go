@@ -20,6 +20,7 @@ type profileView struct {
 	NameErrors     fieldErrors
 	HasPassword    bool
 	PasswordErrors fieldErrors
+	Sessions       []sessionRow
 }
 
 func (w *Web) profilePage(rw http.ResponseWriter, r *http.Request, s *session) {
@@ -40,7 +41,8 @@ func (w *Web) profile(r *http.Request, s *session) (profileView, error) {
 	}
 	return profileView{chrome: w.chrome(r, s, "Profile", pathProfile), UserID: u.ID,
 		Email: u.Email, Name: u.Name, NameValue: u.Name, NameErrors: fieldErrors{},
-		HasPassword: u.HasPassword(), PasswordErrors: fieldErrors{}}, nil
+		HasPassword: u.HasPassword(), PasswordErrors: fieldErrors{},
+		Sessions: w.sessionRows(r, s)}, nil
 }
 
 func (w *Web) saveName(rw http.ResponseWriter, r *http.Request, s *session) {
@@ -85,7 +87,11 @@ func (w *Web) changePassword(rw http.ResponseWriter, r *http.Request, s *session
 		err := w.svc.Identity.ChangePassword(r.Context(), current, next)
 		if err == nil {
 			// The change ends every other session and this one; start a fresh one here.
-			if w.startSession(rw, r, s.principal.WorkspaceID, s.principal.UserID) {
+			if err := w.svc.Credentials.EndOtherWebSessions(r.Context(), ""); err != nil {
+				w.log.Error("end web sessions after a password change", "error", err)
+			}
+			if w.startSession(rw, r, s.principal.WorkspaceID, s.principal.UserID,
+				"password change") {
 				redirectNotice(rw, r, pathProfile, "password")
 			}
 			return
@@ -122,7 +128,11 @@ func (w *Web) signOutEverywhere(rw http.ResponseWriter, r *http.Request, s *sess
 		w.serverError(rw, r, s, err)
 		return
 	}
-	if w.startSession(rw, r, s.principal.WorkspaceID, s.principal.UserID) {
+	if err := w.svc.Credentials.EndOtherWebSessions(r.Context(), ""); err != nil {
+		w.serverError(rw, r, s, err)
+		return
+	}
+	if w.startSession(rw, r, s.principal.WorkspaceID, s.principal.UserID, "signed in again") {
 		redirectNotice(rw, r, pathProfile, "signed-out-elsewhere")
 	}
 }

@@ -181,6 +181,8 @@ func noticeText(code string) string {
 		return "Password changed. Your other sessions were signed out."
 	case "signed-out-elsewhere":
 		return "Every other session was signed out."
+	case "session-ended":
+		return "That session was signed out."
 	case "preferences":
 		return "Preferences saved."
 	case "arguments":

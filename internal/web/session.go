@@ -50,6 +50,7 @@ func (w *Web) page(h handlerFunc) http.Handler {
 		if p := s.principal; p.ImpersonatorID == "" {
 			w.svc.Identity.RecordUIActivity(p.WorkspaceID, p.UserID)
 		}
+		w.svc.Credentials.SeenWebSession(s.claims.SessionID)
 		h(rw, r, s)
 	})
 }
@@ -200,6 +201,16 @@ func (w *Web) setSession(rw http.ResponseWriter, tok credential.Token) {
 		expires = tok.Claims.ExpiresAt.Time
 	}
 	http.SetCookie(rw, webauth.Cookie(tok.Raw, expires, w.opts.SecureCookies))
+}
+
+// recordSession describes a new browser session for its owner's list of sessions. A
+// failure is logged: the session works without its description.
+func (w *Web) recordSession(r *http.Request, tok credential.Token, method string) {
+	err := w.svc.Credentials.StartWebSession(r.Context(), tok, method, webauth.ClientAddr(r),
+		r.UserAgent())
+	if err != nil {
+		w.log.Error("record web session", "error", err)
+	}
 }
 
 func (w *Web) clearSession(rw http.ResponseWriter) {

@@ -169,7 +169,7 @@ func (w *Web) ssoDone(rw http.ResponseWriter, r *http.Request, out sso.Outcome, 
 		w.renderIdPReport(rw, r, s, *out.Report)
 		return
 	}
-	if err := w.ssoSession(rw, r, out.User, out.Connection.ID); err != nil {
+	if err := w.ssoSession(rw, r, out.User, out.Connection); err != nil {
 		w.ssoFailure(rw, r, err)
 		return
 	}
@@ -179,7 +179,7 @@ func (w *Web) ssoDone(rw http.ResponseWriter, r *http.Request, out sso.Outcome, 
 // ssoSession issues a session for someone an identity provider vouched for. Its age is
 // capped, so a person removed at the provider is out when it ends.
 func (w *Web) ssoSession(rw http.ResponseWriter, r *http.Request, u identity.User,
-	connID string) error {
+	c sso.Connection) error {
 	p, err := w.svc.Identity.Principal(r.Context(), u.WorkspaceID, u.ID)
 	if err != nil {
 		return err
@@ -193,7 +193,8 @@ func (w *Web) ssoSession(rw http.ResponseWriter, r *http.Request, u identity.Use
 		return err
 	}
 	w.setSession(rw, tok)
-	http.SetCookie(rw, &http.Cookie{Name: idpCookie, Value: connID, Path: "/",
+	w.recordSession(r, tok, c.DisplayName+" ("+strings.ToUpper(string(c.Protocol))+")")
+	http.SetCookie(rw, &http.Cookie{Name: idpCookie, Value: c.ID, Path: "/",
 		MaxAge: int(age), HttpOnly: true, Secure: w.opts.SecureCookies,
 		SameSite: http.SameSiteLaxMode})
 	return nil

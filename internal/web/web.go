@@ -132,6 +132,7 @@ func (w *Web) routes() []route {
 		{"POST " + pathProfile + "/name", w.action(w.saveName)},
 		{"POST " + pathProfile + "/password", w.action(w.changePassword)},
 		{"POST " + pathProfile + "/sign-out-everywhere", w.action(w.signOutEverywhere)},
+		{"POST " + pathProfile + "/sessions/{id}/end", w.action(w.endSession)},
 		{"GET " + pathConfiguration, w.page(w.configurationPage)},
 		{"POST " + pathConfiguration + "/preferences", w.action(w.savePreferences)},
 		{"POST " + pathConfiguration + "/redacted-arguments", w.action(w.saveRedacted)},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"atrium/internal/apperr"
+	"atrium/internal/credential"
 	"atrium/internal/secret"
 	"atrium/internal/sso"
 	"atrium/internal/store"
@@ -80,4 +81,39 @@ func testSSO(t *testing.T, s *store.Store) {
 	_, err = s.SSOLink(ctx, ws.ID, r.ID, "sub-1")
 	mustKind(t, err, apperr.NotFound, "link of a deleted connection")
 	mustKind(t, s.DeleteSSOConnection(ctx, ws.ID, r.ID), apperr.NotFound, "delete twice")
+}
+
+func testWebSessions(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	ws, u := seed(t, s)
+	a := credential.WebSession{ID: secret.ID(), WorkspaceID: ws.ID, UserID: u.ID,
+		Method: "password", Address: "127.0.0.1", UserAgent: "Firefox", CreatedAt: t0,
+		LastSeenAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	b := a
+	b.ID, b.CreatedAt, b.LastSeenAt = secret.ID(), t0.Add(time.Minute), t0.Add(time.Minute)
+	for _, w := range []credential.WebSession{a, b} {
+		if err := s.SaveWebSession(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := s.WebSessions(ctx, ws.ID, u.ID, t0.Add(2*time.Minute))
+	if err != nil || len(list) != 2 || list[0].ID != b.ID || list[1] != a {
+		t.Fatalf("list = %+v, %v", list, err)
+	}
+	if err := s.TouchWebSessions(ctx, map[string]time.Time{a.ID: t0.Add(30 * time.Minute),
+		"gone": t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EndWebSession(ctx, ws.ID, u.ID, b.ID, t0.Add(3*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	mustKind(t, s.EndWebSession(ctx, ws.ID, u.ID, b.ID, t0.Add(4*time.Minute)),
+		apperr.NotFound, "end twice")
+	list, _ = s.WebSessions(ctx, ws.ID, u.ID, t0.Add(5*time.Minute))
+	if len(list) != 1 || !list[0].LastSeenAt.Equal(t0.Add(30*time.Minute)) {
+		t.Fatalf("after touch and end: %+v", list)
+	}
+	if list, _ := s.WebSessions(ctx, ws.ID, u.ID, t0.Add(2*time.Hour)); len(list) != 0 {
+		t.Fatalf("expired sessions listed: %+v", list)
+	}
 }

@@ -123,6 +123,9 @@ func Run(t *testing.T, open Opener) {
 		{"ActivityAndCredentialSummaries", testActivity},
 		{"UserFilters", testUserFilters},
 		{"SSO", testSSO},
+		{"WebSessions", testWebSessions},
+		{"TwoFactor", testTwoFactor},
+		{"TwoFactorRace", testTwoFactorRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
