@@ -441,6 +441,9 @@ func (a *API) basic(c *Call, value string) error {
 			}
 			return err
 		}
+		if err := identity.AllowPasswordOnly(u); err != nil {
+			return err
+		}
 		p, err = a.svc.Identity.Principal(ctx, u.WorkspaceID, u.ID)
 		if err != nil {
 			return err

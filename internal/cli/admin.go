@@ -65,13 +65,15 @@ func readPassword(io IO, fromStdin bool) (string, bool, error) {
 func runUser(ctx context.Context, args []string, io IO) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%w: atrium user create|list|set-role|deactivate|reactivate|remove|"+
-			"reset-password [flags]", errUsage)
+			"reset-password|reset-2fa [flags]", errUsage)
 	}
 	switch args[0] {
 	case "create":
 		return userCreate(ctx, args[1:], io)
 	case "reset-password":
 		return userResetPassword(ctx, args[1:], io)
+	case "reset-2fa":
+		return userResetTwoFactor(ctx, args[1:], io)
 	case "list":
 		return userList(ctx, args[1:], io)
 	case "set-role", "deactivate", "reactivate", "remove":
@@ -150,6 +152,37 @@ func userResetPassword(ctx context.Context, args []string, io IO) error {
 	if generated {
 		fmt.Fprintf(io.Out, "password: %s\n", password)
 	}
+	return nil
+}
+
+// userResetTwoFactor turns a user's two-factor sign-in off, for someone who lost both
+// their authenticator and their recovery codes. It acts as the workspace's first admin.
+func userResetTwoFactor(ctx context.Context, args []string, io IO) error {
+	f := newConfigFlags("user reset-2fa", io)
+	email := f.fs.String("email", "", "e-mail address (required)")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return fmt.Errorf("%w: --email is required", errUsage)
+	}
+	sh, err := openShell(ctx, f, io)
+	if err != nil {
+		return err
+	}
+	defer sh.close(ctx)
+	u, err := sh.svc.Identity.UserByEmail(ctx, *email)
+	if err != nil {
+		return fmt.Errorf("no user with e-mail %s", *email)
+	}
+	actx, err := sh.asAdmin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := sh.svc.Identity.ResetTwoFactor(actx, u.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Out, "two-factor sign-in reset for %s\n", u.Email)
 	return nil
 }
 

@@ -39,7 +39,7 @@ func commands() []command {
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"config", "print the effective configuration with secrets redacted", runConfig},
 		{"user", "manage people (user create|list|set-role|deactivate|reactivate|remove|" +
-			"reset-password)", runUser},
+			"reset-password|reset-2fa)", runUser},
 		{"credentials", "create API credentials for a user (credentials create)", runCredentials},
 		{"backup", "copy the embedded database to a file", runBackup},
 		{"restore", "replace the embedded database with a backup (server stopped)", runRestore},

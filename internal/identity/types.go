@@ -73,6 +73,8 @@ type User struct {
 	// SessionsValidAfter ends every token issued before it (password change, sign out
 	// everywhere).
 	SessionsValidAfter time.Time
+	// TwoFactorAt is when the user turned on two-factor sign-in; zero while it is off.
+	TwoFactorAt time.Time
 }
 
 // HasPassword reports whether the user can sign in with a password.
@@ -177,6 +179,7 @@ type Store interface {
 
 	CloudAccess(ctx context.Context, workspaceID, userID string) ([]CloudAccess, error)
 	ReplaceCloudAccess(ctx context.Context, workspaceID, userID string, rows []CloudAccess) error
+	TwoFactorStore
 
 	// CountFilteredUsers counts what Users would list without paging.
 	CountFilteredUsers(ctx context.Context, workspaceID string, f UserFilter) (int, error)

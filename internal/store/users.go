@@ -49,7 +49,7 @@ func (s *Store) Workspaces(ctx context.Context) ([]identity.Workspace, error) {
 
 const userColumns = `id, workspace_id, email, name, given_name, family_name, avatar, role, status,
 	password_hash, created_in_version, created_at, updated_at, kind, allow_impersonation,
-	last_login_at, last_login_method, last_ui_at, removed_at, sessions_valid_after`
+	last_login_at, last_login_method, last_ui_at, removed_at, sessions_valid_after, two_factor_at`
 
 func scanUser(sc interface{ Scan(...any) error }) (identity.User, error) {
 	var u identity.User
@@ -57,16 +57,16 @@ func scanUser(sc interface{ Scan(...any) error }) (identity.User, error) {
 	var role, status, kind string
 	var created, updated int64
 	var impersonate int
-	var login, ui, removed, floor sql.NullInt64
+	var login, ui, removed, floor, twoFactor sql.NullInt64
 	err := sc.Scan(&u.ID, &u.WorkspaceID, &email, &u.Name, &u.GivenName, &u.FamilyName,
 		&u.Avatar, &role, &status, &u.PasswordHash, &u.CreatedInVersion, &created, &updated,
-		&kind, &impersonate, &login, &u.LastLoginMethod, &ui, &removed, &floor)
+		&kind, &impersonate, &login, &u.LastLoginMethod, &ui, &removed, &floor, &twoFactor)
 	u.Email, u.Role, u.Status = email.String, identity.Role(role), identity.Status(status)
 	u.CreatedAt, u.UpdatedAt = fromMicro(created), fromMicro(updated)
 	u.Kind, u.AllowImpersonation = identity.Kind(kind), impersonate != 0
 	u.LastLoginAt, u.LastUIAt, u.RemovedAt = fromNullMicro(login), fromNullMicro(ui),
 		fromNullMicro(removed)
-	u.SessionsValidAfter = fromNullMicro(floor)
+	u.SessionsValidAfter, u.TwoFactorAt = fromNullMicro(floor), fromNullMicro(twoFactor)
 	return u, err
 }
 
@@ -83,12 +83,12 @@ func (s *Store) CreateUser(ctx context.Context, u identity.User) error {
 		u.Kind = identity.KindPerson
 	}
 	_, err := s.exec(ctx, "INSERT INTO users ("+userColumns+
-		") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		u.ID, u.WorkspaceID, nullString(u.Email), u.Name, u.GivenName, u.FamilyName, u.Avatar,
 		string(u.Role), string(u.Status), u.PasswordHash, u.CreatedInVersion,
 		micro(u.CreatedAt), micro(u.UpdatedAt), string(u.Kind), boolInt(u.AllowImpersonation),
 		nullMicro(u.LastLoginAt), u.LastLoginMethod, nullMicro(u.LastUIAt), nullMicro(u.RemovedAt),
-		nullMicro(u.SessionsValidAfter))
+		nullMicro(u.SessionsValidAfter), nullMicro(u.TwoFactorAt))
 	return err
 }
 
@@ -120,11 +120,12 @@ func (s *Store) UpdateUser(ctx context.Context, workspaceID, id string,
 		}
 		_, err = s.exec(ctx, `UPDATE users SET email = ?, name = ?, given_name = ?,
 			family_name = ?, avatar = ?, role = ?, status = ?, password_hash = ?, updated_at = ?,
-			allow_impersonation = ?, removed_at = ?, sessions_valid_after = ?
-			WHERE workspace_id = ? AND id = ?`,
+			allow_impersonation = ?, removed_at = ?, sessions_valid_after = ?,
+			two_factor_at = ? WHERE workspace_id = ? AND id = ?`,
 			nullString(u.Email), u.Name, u.GivenName, u.FamilyName, u.Avatar, string(u.Role),
 			string(u.Status), u.PasswordHash, micro(u.UpdatedAt), boolInt(u.AllowImpersonation),
-			nullMicro(u.RemovedAt), nullMicro(u.SessionsValidAfter), workspaceID, id)
+			nullMicro(u.RemovedAt), nullMicro(u.SessionsValidAfter), nullMicro(u.TwoFactorAt),
+			workspaceID, id)
 		out = u
 		return err
 	})

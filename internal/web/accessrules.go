@@ -54,7 +54,7 @@ func accessNoticeText(code string) string {
 	case "rules-restored":
 		return "Default rules restored."
 	}
-	return ""
+	return twoFactorNoticeText(code)
 }
 
 // accessFrame is the frame of an Access rules page with tab marked current.

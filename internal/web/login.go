@@ -114,7 +114,12 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) {
 		w.showLogin(rw, r, http.StatusBadRequest, email, next, errs)
 		return
 	}
-	if status, msg := w.signIn(rw, r, email, password); status != 0 {
+	status, msg := w.signIn(rw, r, email, password)
+	if status == secondStepDue {
+		http.Redirect(rw, r, pathSecondStep, http.StatusSeeOther)
+		return
+	}
+	if status != 0 {
 		w.showLogin(rw, r, status, email, next, fieldErrors{"": msg})
 		return
 	}
@@ -130,6 +135,9 @@ func (w *Web) signIn(rw http.ResponseWriter, r *http.Request, email, password st
 	u, err := w.authenticate(r, email, password)
 	if err != nil {
 		return w.signInFailure(r, err)
+	}
+	if u.TwoFactorEnabled() {
+		return w.beginSecondStep(rw, r, u)
 	}
 	p, err := w.svc.Identity.Principal(ctx, u.WorkspaceID, u.ID)
 	if err != nil {

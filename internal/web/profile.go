@@ -21,6 +21,7 @@ type profileView struct {
 	HasPassword    bool
 	PasswordErrors fieldErrors
 	Sessions       []sessionRow
+	TwoFactor      twoFactorSection
 }
 
 func (w *Web) profilePage(rw http.ResponseWriter, r *http.Request, s *session) {
@@ -42,7 +43,7 @@ func (w *Web) profile(r *http.Request, s *session) (profileView, error) {
 	return profileView{chrome: w.chrome(r, s, "Profile", pathProfile), UserID: u.ID,
 		Email: u.Email, Name: u.Name, NameValue: u.Name, NameErrors: fieldErrors{},
 		HasPassword: u.HasPassword(), PasswordErrors: fieldErrors{},
-		Sessions: w.sessionRows(r, s)}, nil
+		Sessions: w.sessionRows(r, s), TwoFactor: w.twoFactorSection(r, s)}, nil
 }
 
 func (w *Web) saveName(rw http.ResponseWriter, r *http.Request, s *session) {

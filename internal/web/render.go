@@ -59,7 +59,8 @@ func pageNames() []string {
 		tmplGroupForm, tmplServiceAccounts, tmplServiceAccount, tmplAccountSecret, tmplConfirm,
 		tmplAccept, tmplVaults, tmplVaultForm, tmplVaultHistory, tmplVaultActivity,
 		tmplEffective, tmplProjects, tmplProject, tmplTask, tmplModels, tmplQueues,
-		tmplAccessRules, tmplAccessRule, tmplAccessExplain, tmplSSOContinue}, idpPageNames...)
+		tmplAccessRules, tmplAccessRule, tmplAccessExplain, tmplSSOContinue},
+		append(idpPageNames, twoFactorPageNames...)...)
 }
 
 // parsePages parses every page together with the shared layout and partials, once, at
@@ -67,8 +68,12 @@ func pageNames() []string {
 func parsePages() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames() {
-		t, err := template.New(name).ParseFS(templateFS, "templates/layout.html",
-			"templates/partials.html", "templates/"+name+".html")
+		files := []string{"templates/layout.html", "templates/partials.html",
+			"templates/" + name + ".html"}
+		if name == tmplProfile {
+			files = append(files, twoFactorInclude)
+		}
+		t, err := template.New(name).ParseFS(templateFS, files...)
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", name, err)
 		}

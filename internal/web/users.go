@@ -57,6 +57,8 @@ type userRow struct {
 	InvitationID string
 	Deactivate   dialogView
 	Remove       dialogView
+	// ResetTwoFactor is the confirmation of a two-factor reset; nil while it is off.
+	ResetTwoFactor *dialogView
 }
 
 // inviteForm is the state of the invite form.
@@ -189,6 +191,10 @@ func (w *Web) userRowOf(u identity.UserRow, groups []identity.Group, s *session,
 	row.Deactivate = userConfirmation(u, "deactivate", self).dialog("deactivate-"+u.ID, s.csrf,
 		keep...)
 	row.Remove = userConfirmation(u, "remove", self).dialog("remove-"+u.ID, s.csrf, keep...)
+	if u.TwoFactorEnabled() {
+		d := resetTwoFactorConfirmation(u).dialog("reset-2fa-"+u.ID, s.csrf, keep...)
+		row.ResetTwoFactor = &d
+	}
 	return row
 }
 
