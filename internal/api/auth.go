@@ -35,7 +35,13 @@ func (a *API) login(c *Call) (any, error) {
 	if err := c.Decode(&req); err != nil {
 		return nil, err
 	}
-	tok, err := a.svc.Credentials.Login(c.Principal, req.ExpirationSec)
+	var tok credential.Token
+	var err error
+	if c.Claims != nil {
+		tok, err = a.svc.Credentials.Renew(c.Principal, *c.Claims, req.ExpirationSec)
+	} else {
+		tok, err = a.svc.Credentials.Login(c.Principal, req.ExpirationSec)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -459,11 +459,15 @@ func testLogout(t *testing.T, ts *testServer) {
 		wantOK(t, r)
 		wantOK(t, ts.call(t, "users.get_current_user", p.basic(), ""))
 	})
-	t.Run("refreshed token is a new session", func(t *testing.T) {
+	t.Run("refreshed token stays in its session", func(t *testing.T) {
+		// Ending a session (a stolen web session signed out from the Profile page, say)
+		// must end the tokens renewed from it; key-pair logins are separate sessions.
 		tok := ts.login(t, adminBasic())
 		fresh := ts.login(t, bearer(tok))
+		other := ts.login(t, adminBasic())
 		wantOK(t, ts.call(t, "auth.logout", bearer(tok), ""))
-		wantOK(t, ts.call(t, "users.get_current_user", bearer(fresh), ""))
+		wantErr(t, ts.call(t, "users.get_current_user", bearer(fresh), ""), 401, 30, "revoked")
+		wantOK(t, ts.call(t, "users.get_current_user", bearer(other), ""))
 	})
 }
 

@@ -32,7 +32,24 @@ type Claims struct {
 	// AccessKey binds a token to the key pair it was obtained with: revoking or expiring the
 	// pair ends the token (and every token refreshed from it) too.
 	AccessKey string `json:"ak,omitempty"`
+	// IssuedMicro is the issue time in microseconds: "iat" has whole seconds only, and a
+	// token issued in the same second as "sign out everywhere" must still end.
+	IssuedMicro int64 `json:"iat_us,omitempty"`
+	// Until caps every token renewed from this one (Unix seconds): a web session begun at
+	// an identity provider cannot be stretched past its maximum age by renewing it.
+	Until int64 `json:"max_exp,omitempty"`
 	jwt.RegisteredClaims
+}
+
+// issued is when the token was made, as precisely as it says.
+func (c Claims) issued() time.Time {
+	if c.IssuedMicro != 0 {
+		return time.UnixMicro(c.IssuedMicro)
+	}
+	if c.IssuedAt != nil {
+		return c.IssuedAt.Time
+	}
+	return time.Time{}
 }
 
 // TokenIdentity is the "identity" claim.
@@ -74,13 +91,20 @@ type Token struct {
 
 // issue signs a token for p valid for ttl (0: no expiry).
 func (s *Service) issue(p identity.Principal, ttl time.Duration) (Token, error) {
+	return s.issueSession(p, ttl, secret.ID(), 0)
+}
+
+// issueSession issues a token in session sid (revoking the session ends every token in it),
+// capped for renewals at until (Unix seconds, 0 for none).
+func (s *Service) issueSession(p identity.Principal, ttl time.Duration, sid string,
+	until int64) (Token, error) {
 	now := s.now()
 	c := Claims{
 		Identity: TokenIdentity{User: p.UserID, Company: p.WorkspaceID, Role: string(p.Role),
 			UserName: p.Name, CompanyName: p.WorkspaceName,
 			ServiceAccountType: serviceAccountType(p)},
 		AuthType:      "Bearer",
-		SessionID:     secret.ID(),
+		SessionID:     sid,
 		Env:           "<unknown>",
 		APIVersion:    s.opts.APIVersion,
 		ServerVersion: s.opts.ServerVersion,
@@ -89,8 +113,10 @@ func (s *Service) issue(p identity.Principal, ttl time.Duration) (Token, error) 
 		Impersonator:  p.ImpersonatorID,
 		ActAs:         p.ActAs,
 		AccessKey:     p.AccessKey,
+		Until:         until,
 	}
 	c.IssuedAt = jwt.NewNumericDate(now)
+	c.IssuedMicro = now.UnixMicro()
 	if ttl > 0 {
 		c.ExpiresAt = jwt.NewNumericDate(now.Add(ttl))
 	}
@@ -184,7 +210,7 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (identity.Princi
 	if err != nil {
 		return identity.Principal{}, Claims{}, err
 	}
-	if c.IssuedAt != nil && c.IssuedAt.Time.Before(p.SessionsValidAfter) {
+	if issued := c.issued(); !issued.IsZero() && issued.Before(p.SessionsValidAfter) {
 		return identity.Principal{}, Claims{}, tokenError("session ended: signed out everywhere " +
 			"or password changed")
 	}
@@ -250,6 +276,36 @@ func (s *Service) Login(p identity.Principal, expiration *int64) (Token, error) 
 		}
 	}
 	return s.issue(p, ttl)
+}
+
+// Renew issues a token from a token (auth.login with a bearer token or the session cookie).
+// The new token stays in the parent's session, so ending that session (signing out one
+// web session on the Profile page, say) ends it too; a parent with a maximum age passes the
+// cap on.
+func (s *Service) Renew(p identity.Principal, parent Claims, expiration *int64) (Token, error) {
+	tok, err := s.Login(p, expiration)
+	if err != nil || parent.SessionID == "" {
+		return tok, err
+	}
+	ttl := time.Duration(0)
+	if tok.Claims.ExpiresAt != nil {
+		ttl = tok.Claims.ExpiresAt.Time.Sub(s.now())
+	}
+	if parent.Until != 0 {
+		if left := time.Unix(parent.Until, 0).Sub(s.now()); ttl == 0 || left < ttl {
+			ttl = left
+		}
+		if ttl <= 0 {
+			return Token{}, tokenError("session expired")
+		}
+	}
+	return s.issueSession(p, ttl, parent.SessionID, parent.Until)
+}
+
+// LoginUntil issues a token for a web session that must end after maxAge, whatever
+// renewals follow.
+func (s *Service) LoginUntil(p identity.Principal, maxAge time.Duration) (Token, error) {
+	return s.issueSession(p, maxAge, secret.ID(), s.now().Add(maxAge).Unix())
 }
 
 // Logout revokes the session of a token. It is durable before it returns and holds on

@@ -466,7 +466,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 			}
 			u.PasswordHash = HashPassword(next)
 			u.UpdatedAt = s.now()
-			u.SessionsValidAfter = s.now().Truncate(time.Second) // other sessions end
+			u.SessionsValidAfter = s.now() // other sessions end
 			return nil
 		})
 		if err != nil {
@@ -493,7 +493,7 @@ func (s *Service) ResetPassword(ctx context.Context, email, password string) (Us
 		out, err = s.store.UpdateUser(ctx, u.WorkspaceID, u.ID, func(u *User) error {
 			u.PasswordHash = HashPassword(password)
 			u.UpdatedAt = s.now()
-			u.SessionsValidAfter = s.now().Truncate(time.Second)
+			u.SessionsValidAfter = s.now()
 			return nil
 		})
 		if err != nil {
@@ -641,7 +641,7 @@ func (s *Service) SignOutEverywhere(ctx context.Context) error {
 	}
 	return s.store.InTx(ctx, func(ctx context.Context) error {
 		_, err := s.store.UpdateUser(ctx, p.WorkspaceID, p.UserID, func(u *User) error {
-			u.SessionsValidAfter, u.UpdatedAt = s.now().Truncate(time.Second), s.now()
+			u.SessionsValidAfter, u.UpdatedAt = s.now(), s.now()
 			return nil
 		})
 		if err != nil {

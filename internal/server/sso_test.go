@@ -259,6 +259,13 @@ func TestOIDCSignInAndGroupSync(t *testing.T) {
 		if d := tokenLifetime(t, b.session()); d <= 0 || d > 12*time.Hour {
 			t.Fatalf("SSO session lives %v, want at most 12h", d)
 		}
+		// Renewing the session token cannot stretch it past the maximum age.
+		renew := call(t, e.url, "/api/v2.31/auth.login", "Bearer "+b.session(),
+			map[string]any{"expiration_sec": 30 * 24 * 3600})
+		if tok, _ := renew.Data["token"].(string); tok == "" ||
+			tokenExpiry(t, tok).After(tokenExpiry(t, b.session()).Add(time.Second)) {
+			t.Fatalf("renewed SSO token outlives its session: %v", renew.Data)
+		}
 		var shown string
 		for i := 0; i < 50 && !strings.Contains(shown, "OIDC: Corp OIDC"); i++ {
 			time.Sleep(100 * time.Millisecond) // sign-ins are written in batches
@@ -872,4 +879,12 @@ func TestTestOfUnreachableProvider(t *testing.T) {
 	if h.status == http.StatusFound || !strings.Contains(h.body, "could not be reached") {
 		t.Fatalf("test of an unreachable provider: %d %s", h.status, h.location)
 	}
+}
+
+func tokenExpiry(t *testing.T, tok string) time.Time {
+	parts := strings.Split(tok, ".")
+	raw, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	var c struct{ Exp int64 }
+	json.Unmarshal(raw, &c)
+	return time.Unix(c.Exp, 0)
 }

@@ -184,18 +184,18 @@ func (w *Web) ssoSession(rw http.ResponseWriter, r *http.Request, u identity.Use
 	if err != nil {
 		return err
 	}
-	age := int64(w.opts.SSOSessionMaxAge / time.Second)
+	age := w.opts.SSOSessionMaxAge
 	if age <= 0 {
-		age = int64(12 * time.Hour / time.Second)
+		age = 12 * time.Hour
 	}
-	tok, err := w.svc.Credentials.Login(p, &age)
+	tok, err := w.svc.Credentials.LoginUntil(p, age)
 	if err != nil {
 		return err
 	}
 	w.setSession(rw, tok)
 	w.recordSession(r, tok, c.DisplayName+" ("+strings.ToUpper(string(c.Protocol))+")")
 	http.SetCookie(rw, &http.Cookie{Name: idpCookie, Value: c.ID, Path: "/",
-		MaxAge: int(age), HttpOnly: true, Secure: w.opts.SecureCookies,
+		MaxAge: int(age / time.Second), HttpOnly: true, Secure: w.opts.SecureCookies,
 		SameSite: http.SameSiteLaxMode})
 	return nil
 }

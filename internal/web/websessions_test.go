@@ -25,6 +25,8 @@ func TestProfileListsAndEndsWebSessions(t *testing.T) {
 			t.Fatalf("profile sessions lack %q", want)
 		}
 	}
+	// A token renewed from the phone's cookie belongs to the phone's session.
+	renewed := apiToken2(t, h, phone.token())
 	ends := endForm.FindAllStringSubmatch(page.body, -1)
 	if len(ends) != 1 {
 		t.Fatalf("%d sign-out buttons, want one (not for this browser)", len(ends))
@@ -33,6 +35,9 @@ func TestProfileListsAndEndsWebSessions(t *testing.T) {
 		http.StatusSeeOther)
 	if p := phone.get("/settings/profile"); p.status != http.StatusSeeOther {
 		t.Fatalf("the ended session still opens pages: %d", p.status)
+	}
+	if status := currentUserStatus(t, h, renewed); status != http.StatusUnauthorized {
+		t.Fatalf("a token renewed from the ended session still works: %d", status)
 	}
 	if strings.Contains(laptop.get("/settings/profile").body, "Safari on iPhone") {
 		t.Fatal("the ended session is still listed")
@@ -69,4 +74,28 @@ func (ua agentHeader) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("User-Agent", string(ua))
 	return http.DefaultTransport.RoundTrip(r)
+}
+
+// apiToken2 renews a session token through auth.login with it as a bearer token.
+func apiToken2(t *testing.T, h *harness, session string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, h.url+"/api/v2.31/auth.login", nil)
+	req.Header.Set("Authorization", "Bearer "+session)
+	var out struct {
+		Data struct {
+			Token string `json:"token"`
+		} `json:"data"`
+	}
+	if status := doJSON(t, req, &out); status != http.StatusOK || out.Data.Token == "" {
+		t.Fatalf("auth.login with the session token: %d", status)
+	}
+	return out.Data.Token
+}
+
+func currentUserStatus(t *testing.T, h *harness, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, h.url+"/api/v2.31/users.get_current_user", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	var out map[string]any
+	return doJSON(t, req, &out)
 }
