@@ -159,15 +159,25 @@ func (s *Service) PendingTwoFactor(ctx context.Context) (e Enrolment, ok bool, e
 	return Enrolment{Secret: key, URI: otpauthURI(key, u.Email)}, true, nil
 }
 
-// ConfirmTwoFactor turns two-factor sign-in on once a code from the pending secret checks
-// out, and returns the recovery codes, which are shown now and never again.
-func (s *Service) ConfirmTwoFactor(ctx context.Context, code string) ([]string, error) {
+// ConfirmTwoFactor turns two-factor sign-in on once the caller's password and a code from
+// the pending secret check out, and returns the recovery codes, which are shown now and
+// never again. The password keeps a stolen session from locking its owner out.
+func (s *Service) ConfirmTwoFactor(ctx context.Context, password, code string) ([]string,
+	error) {
 	_, u, err := s.selfService(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if u.TwoFactorEnabled() {
 		return nil, apperr.Conflictf("Two-factor sign-in is already on")
+	}
+	account, address := "two-factor:"+u.ID, audit.ActorFrom(ctx).Address
+	if err := s.CheckSignInThrottle(account, address); err != nil {
+		return nil, err
+	}
+	if err := checkOwnPassword(u, password); err != nil {
+		s.SignInFailed(account, address)
+		return nil, err
 	}
 	codes := newRecoveryCodes()
 	err = s.store.InTx(ctx, func(ctx context.Context) error {

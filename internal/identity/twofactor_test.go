@@ -35,7 +35,7 @@ func (f *fixture) enrol(t *testing.T) (string, []string) {
 	if err != nil {
 		t.Fatalf("begin: %v", err)
 	}
-	codes, err := f.svc.ConfirmTwoFactor(ctx, code(t, e.Secret, f.clock.t))
+	codes, err := f.svc.ConfirmTwoFactor(ctx, adminPassword, code(t, e.Secret, f.clock.t))
 	if err != nil {
 		t.Fatalf("confirm: %v", err)
 	}
@@ -62,11 +62,13 @@ func TestTwoFactorEnrolment(t *testing.T) {
 	if err != nil || !ok || pending != e {
 		t.Fatalf("pending = %+v, %v, %v; want %+v", pending, ok, err, e)
 	}
-	wantErr(t, errOf(f.svc.ConfirmTwoFactor(ctx, "000000x")), apperr.Invalid, 0, "not digits")
+	wantErr(t, errOf(f.svc.ConfirmTwoFactor(ctx, "not the password",
+		code(t, e.Secret, f.clock.t))), apperr.Invalid, 0, "wrong password")
+	wantErr(t, errOf(f.svc.ConfirmTwoFactor(ctx, adminPassword, "000000x")), apperr.Invalid, 0, "not digits")
 	wrong := code(t, e.Secret, f.clock.t.Add(5*time.Minute))
-	wantErr(t, errOf(f.svc.ConfirmTwoFactor(ctx, wrong)), apperr.Invalid, 0, "wrong code")
+	wantErr(t, errOf(f.svc.ConfirmTwoFactor(ctx, adminPassword, wrong)), apperr.Invalid, 0, "wrong code")
 
-	codes, err := f.svc.ConfirmTwoFactor(ctx, code(t, e.Secret, f.clock.t))
+	codes, err := f.svc.ConfirmTwoFactor(ctx, adminPassword, code(t, e.Secret, f.clock.t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +249,7 @@ func TestTwoFactorChangesAreAudited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.ConfirmTwoFactor(ctx, code(t, e.Secret, f.clock.t)); err != nil {
+	if _, err := f.svc.ConfirmTwoFactor(ctx, adminPassword, code(t, e.Secret, f.clock.t)); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.svc.ResetTwoFactor(ctx, f.admin.UserID); err != nil {

@@ -188,6 +188,8 @@ func noticeText(code string) string {
 		return "Every other session was signed out."
 	case "session-ended":
 		return "That session was signed out."
+	case "session-gone":
+		return "That session had already ended."
 	case "preferences":
 		return "Preferences saved."
 	case "arguments":

@@ -94,7 +94,7 @@ func (w *Web) twoFactorSection(r *http.Request, s *session) twoFactorSection {
 type twoFactorSetupView struct {
 	chrome
 	Secret string       // in groups of four, as people type it
-	URI    string       // otpauth:// for apps on this device
+	URI    template.URL // otpauth:// for apps on this device
 	QR     template.URL // data:image/png of the URI
 	QRSize int          // its width and height in pixels
 	Errors fieldErrors
@@ -121,7 +121,10 @@ func (w *Web) showSetup(rw http.ResponseWriter, r *http.Request, s *session, sta
 		return
 	}
 	v := twoFactorSetupView{chrome: w.chrome(r, s, "Profile", pathProfile),
-		Secret: groupsOfFour(e.Secret), URI: e.URI, Errors: errs, QR: qr, QRSize: size}
+		Secret: groupsOfFour(e.Secret), Errors: errs, QR: qr, QRSize: size}
+	if strings.HasPrefix(e.URI, "otpauth://totp/") {
+		v.URI = template.URL(e.URI) // built by the server from the key and the e-mail
+	}
 	v.Subtitle = "Set up two-factor authentication"
 	w.render(rw, r, status, tmplTwoFactorSetup, v)
 }
@@ -176,15 +179,36 @@ func (w *Web) twoFactorRefused(rw http.ResponseWriter, r *http.Request, s *sessi
 
 func (w *Web) confirmTwoFactor(rw http.ResponseWriter, r *http.Request, s *session) {
 	code := strings.TrimSpace(r.PostForm.Get("code"))
+	password := r.PostForm.Get("password")
+	errs := fieldErrors{}
+	if password == "" {
+		errs["password"] = "Enter your password."
+	}
 	if code == "" {
-		w.showSetup(rw, r, s, http.StatusBadRequest,
-			fieldErrors{"code": "Enter the 6-digit code from your app."})
+		errs["code"] = "Enter the 6-digit code from your app."
+	}
+	if len(errs) > 0 {
+		w.showSetup(rw, r, s, http.StatusBadRequest, errs)
 		return
 	}
-	codes, err := w.svc.Identity.ConfirmTwoFactor(r.Context(), code)
+	codes, err := w.svc.Identity.ConfirmTwoFactor(r.Context(), password, code)
 	if err != nil {
-		errs, status := w.formFailure(r, err, map[string]string{"code": "code"})
+		errs, status := w.formFailure(r, err, map[string]string{"code": "code",
+			"password": "password"})
 		w.showSetup(rw, r, s, status, errs)
+		return
+	}
+	// Whoever else holds a session of this account (a stolen cookie, say) is signed out;
+	// this browser continues in a fresh session.
+	if err := w.svc.Identity.SignOutEverywhere(r.Context()); err != nil {
+		w.serverError(rw, r, s, err)
+		return
+	}
+	if err := w.svc.Credentials.EndOtherWebSessions(r.Context(), ""); err != nil {
+		w.log.Error("end web sessions after turning on two-factor sign-in", "error", err)
+	}
+	if !w.startSession(rw, r, s.principal.WorkspaceID, s.principal.UserID,
+		"password and code") {
 		return
 	}
 	w.showRecoveryCodes(rw, r, s, codes, false)
@@ -390,6 +414,12 @@ func (w *Web) resetTwoFactorPage(rw http.ResponseWriter, r *http.Request, s *ses
 func (w *Web) resetTwoFactor(rw http.ResponseWriter, r *http.Request, s *session) {
 	u, ok := w.pathPerson(rw, r, s)
 	if !ok {
+		return
+	}
+	if u.ID == s.principal.UserID {
+		// Turning one's own off asks for the password and a code, on Profile.
+		w.showConfirm(rw, r, s, http.StatusBadRequest, pathUsers, resetTwoFactorConfirmation(u),
+			pathUsers, "To turn off your own two-factor sign-in, use your Profile page.")
 		return
 	}
 	if err := w.svc.Identity.ResetTwoFactor(r.Context(), u.ID); err != nil {

@@ -44,15 +44,23 @@ func (a *agent) enrolTwoFactor(t *testing.T) (string, []string) {
 		t.Fatalf("QR code src = %.40q", src)
 	}
 
+	noPassword := a.post("/settings/profile/two-factor/confirm", url.Values{
+		"csrf": {a.csrf()}, "password": {"not the password"},
+		"code": {totpCode(t, key, time.Now())}})
+	wantStatus(t, noPassword, http.StatusBadRequest)
+	if got := text(noPassword.byID("tf-password-error")); got != "The password is not correct" {
+		t.Fatalf("wrong password message = %q", got)
+	}
 	wrong := a.post("/settings/profile/two-factor/confirm", url.Values{"csrf": {a.csrf()},
-		"code": {totpCode(t, key, time.Now().Add(10*time.Minute))}})
+		"password": {adminPassword},
+		"code":     {totpCode(t, key, time.Now().Add(10*time.Minute))}})
 	wantStatus(t, wrong, http.StatusBadRequest)
 	if got := text(wrong.byID("code-error")); got != "The code is not correct" {
 		t.Fatalf("wrong code message = %q", got)
 	}
 
 	done := a.post("/settings/profile/two-factor/confirm", url.Values{"csrf": {a.csrf()},
-		"code": {totpCode(t, key, time.Now())}})
+		"password": {adminPassword}, "code": {totpCode(t, key, time.Now())}})
 	wantStatus(t, done, http.StatusOK)
 	codes := strings.Fields(text(done.byID("recovery-codes")))
 	if len(codes) != 10 {
@@ -237,18 +245,24 @@ func TestTwoFactorDisableAndAdminReset(t *testing.T) {
 		t.Fatalf("%d new recovery codes", n)
 	}
 
-	// The admin resets their own two-factor from the Users page.
+	// The admin's own row offers no reset (Profile asks for the password and a code), and
+	// a reset sent anyway is refused.
 	users := a.get("/settings/users")
 	links := findAll(users.doc, func(n *html.Node) bool {
 		href, _ := attr(n, "href")
 		return strings.HasSuffix(href, "/reset-two-factor")
 	})
-	if len(links) != 1 {
-		t.Fatalf("%d reset links on the Users page", len(links))
+	if len(links) != 0 {
+		t.Fatalf("%d reset links for the admin's own row", len(links))
 	}
-	action, _ := attr(links[0], "href")
-	wantStatus(t, a.get(action), http.StatusOK)
-	wantStatus(t, a.post(action, url.Values{"csrf": {a.csrf()}}), http.StatusSeeOther)
+	own := "/settings/users/" + userID(t, a, adminEmail) + "/reset-two-factor"
+	wantStatus(t, a.post(own, url.Values{"csrf": {a.csrf()}}), http.StatusBadRequest)
+
+	// Another admin resets it.
+	other := h.member(a, "second-admin@example.com", "Second Admin")
+	wantStatus(t, a.send("/settings/users/"+userID(t, a, "second-admin@example.com")+"/role",
+		url.Values{"role": {"admin"}}), http.StatusSeeOther)
+	wantStatus(t, other.post(own, url.Values{"csrf": {other.csrf()}}), http.StatusSeeOther)
 	a.logout()
 	a.login(adminEmail, adminPassword) // no second step any more
 	if a.token() == "" {

@@ -191,7 +191,7 @@ func (w *Web) userRowOf(u identity.UserRow, groups []identity.Group, s *session,
 	row.Deactivate = userConfirmation(u, "deactivate", self).dialog("deactivate-"+u.ID, s.csrf,
 		keep...)
 	row.Remove = userConfirmation(u, "remove", self).dialog("remove-"+u.ID, s.csrf, keep...)
-	if u.TwoFactorEnabled() {
+	if u.TwoFactorEnabled() && !self { // one's own is turned off on Profile
 		d := resetTwoFactorConfirmation(u).dialog("reset-2fa-"+u.ID, s.csrf, keep...)
 		row.ResetTwoFactor = &d
 	}

@@ -52,7 +52,7 @@ func (w *Web) endSession(rw http.ResponseWriter, r *http.Request, s *session) {
 	}
 	if err := w.svc.Credentials.EndWebSession(r.Context(), id); err != nil {
 		if apperr.Is(err, apperr.NotFound) {
-			redirectNotice(rw, r, pathProfile, "session-ended")
+			redirectNotice(rw, r, pathProfile, "session-gone")
 			return
 		}
 		w.serverError(rw, r, s, err)
