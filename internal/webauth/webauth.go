@@ -30,9 +30,10 @@ func ClearCookie(secure bool) *http.Cookie {
 		Expires: time.Unix(0, 0), HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
 }
 
-// ClientAddr is the caller's address. Proxy headers (X-Real-IP, then the first
-// X-Forwarded-For) are believed only from a proxy on the same machine, so nobody else can
-// choose the address that throttling counts.
+// ClientAddr is the caller's address. Proxy headers are believed only from a proxy on the
+// same machine, so nobody else can choose the address that throttling counts: X-Real-IP
+// (which a proxy sets), else the last X-Forwarded-For entry (the one the proxy appended;
+// earlier entries come from the client). A value that is not an IP address is ignored.
 func ClientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -41,12 +42,14 @@ func ClientAddr(r *http.Request) string {
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 		return host
 	}
-	if v := r.Header.Get("X-Real-IP"); v != "" {
-		return strings.TrimSpace(v)
+	if v := strings.TrimSpace(r.Header.Get("X-Real-IP")); net.ParseIP(v) != nil {
+		return v
 	}
 	if v := r.Header.Get("X-Forwarded-For"); v != "" {
-		first, _, _ := strings.Cut(v, ",")
-		return strings.TrimSpace(first)
+		last := strings.TrimSpace(v[strings.LastIndex(v, ",")+1:])
+		if net.ParseIP(last) != nil {
+			return last
+		}
 	}
 	return host
 }

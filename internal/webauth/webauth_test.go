@@ -14,8 +14,9 @@ func TestClientAddr(t *testing.T) {
 		{"proxy headers from afar are ignored", "203.0.113.5:4000", "1.2.3.4", "5.6.7.8",
 			"203.0.113.5"},
 		{"local proxy, X-Real-IP", "127.0.0.1:4000", "198.51.100.7", "5.6.7.8", "198.51.100.7"},
-		{"local proxy, X-Forwarded-For", "[::1]:4000", "", "198.51.100.8, 10.0.0.1",
-			"198.51.100.8"},
+		{"local proxy, X-Forwarded-For: the entry the proxy appended", "[::1]:4000", "",
+			"6.6.6.6, 198.51.100.8", "198.51.100.8"},
+		{"local proxy, not an address", "127.0.0.1:4000", "<b>x</b>", "x, y", "127.0.0.1"},
 		{"local without headers", "127.0.0.1:4000", "", "", "127.0.0.1"},
 	}
 	for _, tc := range cases {
