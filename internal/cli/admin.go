@@ -182,6 +182,10 @@ func userResetTwoFactor(ctx context.Context, args []string, io IO) error {
 	if err := sh.svc.Identity.ResetTwoFactor(actx, u.ID); err != nil {
 		return err
 	}
+	if !u.TwoFactorEnabled() {
+		fmt.Fprintf(io.Out, "%s had no two-factor sign-in; nothing changed\n", u.Email)
+		return nil
+	}
 	fmt.Fprintf(io.Out, "two-factor sign-in reset for %s\n", u.Email)
 	return nil
 }
