@@ -33,6 +33,7 @@ func settingsSections() []section {
 		{groupAdmin, "Storage credentials", "/settings/storage-credentials", true, false},
 		{groupAdmin, "Resource configuration", "/settings/resources", true, false},
 		{groupAdmin, "Usage and billing", "/settings/usage", true, false},
+		{groupAdmin, "Audit log", pathAudit, true, true},
 	}
 }
 

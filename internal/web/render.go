@@ -50,6 +50,7 @@ const (
 	tmplAccessExplain = "access_explain"
 
 	tmplSSOContinue = "sso_continue"
+	tmplAuditLog    = "audit_log"
 )
 
 // pageNames lists every page template.
@@ -59,7 +60,7 @@ func pageNames() []string {
 		tmplGroupForm, tmplServiceAccounts, tmplServiceAccount, tmplAccountSecret, tmplConfirm,
 		tmplAccept, tmplVaults, tmplVaultForm, tmplVaultHistory, tmplVaultActivity,
 		tmplEffective, tmplProjects, tmplProject, tmplTask, tmplModels, tmplQueues,
-		tmplAccessRules, tmplAccessRule, tmplAccessExplain, tmplSSOContinue},
+		tmplAccessRules, tmplAccessRule, tmplAccessExplain, tmplSSOContinue, tmplAuditLog},
 		append(idpPageNames, twoFactorPageNames...)...)
 }
 

@@ -88,6 +88,7 @@ func shootVaults(t *testing.T, ctx context.Context, dir string, h *harness, v se
 		chromedp.WaitVisible(chromedp.ID("vault-data-error")))
 	toTop(t, ctx)
 	save(t, ctx, dir, "workspace-vault-error-"+suffix)
+	shoot(t, ctx, dir, "audit-log-"+suffix, h.url+"/settings/audit-log", "audit-heading")
 	shoot(t, ctx, dir, "vaults-"+suffix, h.url+"/settings/vaults", "vaults-heading")
 	if suffix == "light-1280" { // the in-between width, where the table drops columns
 		step(t, ctx, "emulate 1024", chromedp.EmulateViewport(1024, 768))

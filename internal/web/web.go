@@ -153,6 +153,7 @@ func (w *Web) routes() []route {
 	routes = append(routes, w.vaultRoutes()...)
 	routes = append(routes, w.workloadRoutes()...)
 	routes = append(routes, w.accessRoutes()...)
+	routes = append(routes, w.auditRoutes()...)
 	routes = append(routes, w.twoFactorRoutes()...)
 	if w.svc.SSO != nil {
 		routes = append(routes, w.ssoRoutes()...)
