@@ -59,6 +59,8 @@ type userRow struct {
 	Remove       dialogView
 	// ResetTwoFactor is the confirmation of a two-factor reset; nil while it is off.
 	ResetTwoFactor *dialogView
+	// TwoFactor says the person signs in with a password and a code.
+	TwoFactor bool
 }
 
 // inviteForm is the state of the invite form.
@@ -191,6 +193,7 @@ func (w *Web) userRowOf(u identity.UserRow, groups []identity.Group, s *session,
 	row.Deactivate = userConfirmation(u, "deactivate", self).dialog("deactivate-"+u.ID, s.csrf,
 		keep...)
 	row.Remove = userConfirmation(u, "remove", self).dialog("remove-"+u.ID, s.csrf, keep...)
+	row.TwoFactor = u.TwoFactorEnabled()
 	if u.TwoFactorEnabled() && !self { // one's own is turned off on Profile
 		d := resetTwoFactorConfirmation(u).dialog("reset-2fa-"+u.ID, s.csrf, keep...)
 		row.ResetTwoFactor = &d
