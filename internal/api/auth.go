@@ -69,9 +69,8 @@ func (a *API) logout(c *Call) (any, error) {
 		}
 	}
 	a.clearCookie(c)
-	if ck, err := c.R.Cookie(IdPCookie); err == nil && ck.Value != "" {
-		c.SetCookie(&http.Cookie{Name: IdPCookie, Path: "/", MaxAge: -1, HttpOnly: true,
-			Secure: a.opts.SecureCookies, SameSite: http.SameSiteLaxMode})
+	if ck, err := c.R.Cookie(webauth.IdPCookieName); err == nil && ck.Value != "" {
+		c.SetCookie(webauth.ClearIdPCookie(a.opts.SecureCookies))
 		if u := a.svc.SSO.ProviderLogout(c.Context(), ck.Value); u != "" {
 			return map[string]any{"redirect_url": u}, nil
 		}

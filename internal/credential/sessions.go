@@ -93,9 +93,9 @@ func (s *Service) flushSeen(ctx context.Context) {
 // WebSessions lists the caller's live browser sessions, newest first. Sessions ended by a
 // password change or "sign out everywhere", and revoked ones, are left out.
 func (s *Service) WebSessions(ctx context.Context) ([]WebSession, error) {
-	p, ok := identity.PrincipalFrom(ctx)
-	if !ok || p.UserID == "" {
-		return nil, apperr.Unauthenticatedf("Unauthorized (missing credentials)").WithSub(401, 20)
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
 	}
 	list, err := s.store.WebSessions(ctx, p.WorkspaceID, p.UserID, s.now())
 	if err != nil {
@@ -117,9 +117,9 @@ func (s *Service) WebSessions(ctx context.Context) ([]WebSession, error) {
 
 // EndWebSession signs one of the caller's own sessions out, on every replica.
 func (s *Service) EndWebSession(ctx context.Context, id string) error {
-	p, ok := identity.PrincipalFrom(ctx)
-	if !ok || p.UserID == "" {
-		return apperr.Unauthenticatedf("Unauthorized (missing credentials)").WithSub(401, 20)
+	p, err := caller(ctx)
+	if err != nil {
+		return err
 	}
 	list, err := s.store.WebSessions(ctx, p.WorkspaceID, p.UserID, s.now())
 	if err != nil {
@@ -146,37 +146,5 @@ func (s *Service) EndWebSession(ctx context.Context, id string) error {
 		s.store.Publish(ctx, SessionTopic, id)
 		return s.audit.Record(ctx, p.WorkspaceID, "session.end", "user", p.UserID,
 			map[string]any{"session_id": id})
-	})
-}
-
-// EndOtherWebSessions signs the caller out of every web session but keep, by session id,
-// so that sessions begun within the same second as "sign out everywhere" end too (token
-// times have whole-second precision).
-func (s *Service) EndOtherWebSessions(ctx context.Context, keep string) error {
-	p, ok := identity.PrincipalFrom(ctx)
-	if !ok || p.UserID == "" {
-		return apperr.Unauthenticatedf("Unauthorized (missing credentials)").WithSub(401, 20)
-	}
-	list, err := s.store.WebSessions(ctx, p.WorkspaceID, p.UserID, s.now())
-	if err != nil {
-		return err
-	}
-	return s.store.InTx(ctx, func(ctx context.Context) error {
-		for _, w := range list {
-			if w.ID == keep {
-				continue
-			}
-			r := Revocation{SessionID: w.ID, WorkspaceID: p.WorkspaceID, UserID: p.UserID,
-				ExpiresAt: w.ExpiresAt, RevokedAt: s.now()}
-			if err := s.store.RevokeSession(ctx, r); err != nil {
-				return err
-			}
-			if err := s.store.EndWebSession(ctx, p.WorkspaceID, p.UserID, w.ID,
-				s.now()); err != nil {
-				return err
-			}
-			s.store.Publish(ctx, SessionTopic, w.ID)
-		}
-		return nil
 	})
 }

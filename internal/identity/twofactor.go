@@ -252,10 +252,7 @@ func (s *Service) ResetTwoFactor(ctx context.Context, userID string) error {
 		return err
 	}
 	return s.store.InTx(ctx, func(ctx context.Context) error {
-		u, err := s.store.User(ctx, p.WorkspaceID, userID)
-		if apperr.Is(err, apperr.NotFound) {
-			return invalidUserID(userID, p.WorkspaceID)
-		}
+		u, err := s.liveUser(ctx, p.WorkspaceID, userID)
 		if err != nil {
 			return err
 		}

@@ -148,23 +148,3 @@ func (p Policy) Client() *http.Client {
 		},
 	}
 }
-
-// CheckHost resolves host and checks every address, for a clear error when an admin
-// saves a URL (the dial-time check is what actually protects).
-func (p Policy) CheckHost(ctx context.Context, host string) error {
-	if a, err := netip.ParseAddr(host); err == nil {
-		return p.Check(a)
-	}
-	ctx, cancel := context.WithTimeout(ctx, p.timeout())
-	defer cancel()
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	if err != nil {
-		return fmt.Errorf("cannot resolve %s: %w", host, err)
-	}
-	for _, a := range addrs {
-		if err := p.Check(a); err != nil {
-			return err
-		}
-	}
-	return nil
-}

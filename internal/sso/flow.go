@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -151,7 +152,7 @@ func (s *Service) FinishOIDC(ctx context.Context, id, cookie string, query map[s
 	if err != nil {
 		return Outcome{}, err
 	}
-	if got := first(query["state"]); got != "" && secret.Equal(got, f.State) {
+	if got := url.Values(query).Get("state"); got != "" && secret.Equal(got, f.State) {
 		// The flow is used up before the code is exchanged: a replayed callback is refused
 		// here, whatever the provider does with a code it has seen.
 		if err := s.once(ctx, c, "flow:"+f.State, time.Unix(f.Expires, 0)); err != nil {
@@ -164,7 +165,7 @@ func (s *Service) FinishOIDC(ctx context.Context, id, cookie string, query map[s
 	if err != nil {
 		return Outcome{}, s.failed(ctx, c, "", err, describeOIDC(err))
 	}
-	p := mapProfile(c.Settings, res.Claims, res.Subject, emailVerified(res.Claims))
+	p := mapProfile(c.Settings, res.Claims, res.Subject, oidcrp.EmailVerified(res.Claims))
 	return s.finish(ctx, c, f, p, res.Claims)
 }
 
@@ -192,13 +193,6 @@ func (s *Service) FinishSAML(ctx context.Context, id, cookie, response, relaySta
 	claims := samlAttributes(res)
 	p := mapProfile(c.Settings, claims, res.NameID, c.Settings.TrustEmail)
 	return s.finish(ctx, c, f, p, claims)
-}
-
-func first(vs []string) string {
-	if len(vs) == 0 {
-		return ""
-	}
-	return vs[0]
 }
 
 // resume opens the flow cookie of a callback.

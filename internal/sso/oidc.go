@@ -109,17 +109,6 @@ func (s *Service) Discover(ctx context.Context, wellKnown string) (oidcrp.Discov
 	return s.discover(ctx, wellKnown)
 }
 
-// emailVerified reads the email_verified claim, which some providers send as a string.
-func emailVerified(claims map[string]any) bool {
-	switch v := claims["email_verified"].(type) {
-	case bool:
-		return v
-	case string:
-		return strings.EqualFold(v, "true")
-	}
-	return false
-}
-
 // describeOIDC turns a protocol error into what the person is told.
 func describeOIDC(err error) string {
 	switch {

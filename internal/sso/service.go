@@ -295,6 +295,20 @@ func (s *Service) find(ctx context.Context, wsID, id string) (Connection, error)
 	return Connection{}, notFound(id)
 }
 
+// findAll finds every named connection, or fails on the first unknown id.
+func (s *Service) findAll(ctx context.Context, wsID string, ids []string) ([]Connection,
+	error) {
+	out := make([]Connection, 0, len(ids))
+	for _, id := range ids {
+		c, err := s.find(ctx, wsID, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
 // Button is an active connection as the sign-in page shows it.
 type Button struct {
 	ID          string   `json:"id"`
@@ -327,6 +341,7 @@ func (s *Service) Buttons(ctx context.Context, wsID string) ([]Button, error) {
 func (s *Service) HasDirectory(ctx context.Context, wsID string) bool {
 	list, err := s.connections(ctx, wsID)
 	if err != nil {
+		s.log.Error("list identity provider connections", "error", err)
 		return false
 	}
 	return slices.ContainsFunc(list, func(c Connection) bool { return c.Active && c.Protocol == LDAP })
@@ -399,6 +414,9 @@ func (s *Service) Save(ctx context.Context, in Input) (string, error) {
 	return c.ID, nil
 }
 
+// maxSettings bounds a connection's settings: room for a 1 MiB metadata document.
+const maxSettings = 2 << 20
+
 // prepare checks a connection and fills what the server derives (fetched metadata,
 // generated keys). Protocol specifics live in oidc.go, saml.go and ldap.go.
 func (s *Service) prepare(ctx context.Context, c *Connection) error {
@@ -407,6 +425,10 @@ func (s *Service) prepare(ctx context.Context, c *Connection) error {
 	}
 	if utf8.RuneCountInString(c.DisplayName) > 100 {
 		return invalid("display_name", "Display name may be at most 100 characters")
+	}
+	if b, _ := json.Marshal(c.Settings); len(b) > maxSettings {
+		return invalid("configuration", "The configuration may be at most %d KiB",
+			maxSettings>>10)
 	}
 	st := &c.Settings
 	if strings.TrimSpace(st.ClaimEmail) == "" {
@@ -432,12 +454,12 @@ func (s *Service) SetActive(ctx context.Context, ids []string, active bool) (int
 	if err != nil {
 		return 0, err
 	}
+	all, err := s.findAll(ctx, p.WorkspaceID, ids)
+	if err != nil {
+		return 0, err
+	}
 	var todo []Connection
-	for _, id := range ids {
-		c, err := s.find(ctx, p.WorkspaceID, id)
-		if err != nil {
-			return 0, err
-		}
+	for _, c := range all {
 		if c.Active != active {
 			c.Active, c.UpdatedAt = active, s.now()
 			todo = append(todo, c)
@@ -471,13 +493,9 @@ func (s *Service) Delete(ctx context.Context, ids []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var todo []Connection
-	for _, id := range ids {
-		c, err := s.find(ctx, p.WorkspaceID, id)
-		if err != nil {
-			return 0, err
-		}
-		todo = append(todo, c)
+	todo, err := s.findAll(ctx, p.WorkspaceID, ids)
+	if err != nil {
+		return 0, err
 	}
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		for _, c := range todo {
@@ -522,7 +540,6 @@ func (s *Service) Template(ctx context.Context, provider, id string) (Preset, []
 	}
 	v := View{Connection: Connection{Protocol: preset.Category, Settings: preset.Defaults(),
 		DisplayName: preset.DisplayName, Active: false}}
-	v.Settings.CreateUsers = false
 	conf := v.Configuration()
 	conf["display_name"] = preset.DisplayName
 	return preset, Fields(preset.Category), conf, nil

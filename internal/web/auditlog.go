@@ -70,20 +70,8 @@ func (f auditFilterForm) filter(errs fieldErrors) (audit.Filter, int) {
 	if f.Target != "" {
 		af.TargetIDs = []string{f.Target}
 	}
-	status := http.StatusOK
-	if t, ok := dateOf(f.From); ok {
-		af.Since = t
-	} else {
-		errs["from"], status = "Enter a date as YYYY-MM-DD.", http.StatusBadRequest
-	}
-	if t, ok := dateOf(f.To); ok && !t.IsZero() {
-		af.Until = t.Add(24 * time.Hour)
-	} else if !ok {
-		errs["to"], status = "Enter a date as YYYY-MM-DD.", http.StatusBadRequest
-	}
-	if !af.Since.IsZero() && !af.Until.IsZero() && !af.Since.Before(af.Until) {
-		errs["to"], status = "The end date is before the start date.", http.StatusBadRequest
-	}
+	var status int
+	af.Since, af.Until, status = dateRange(f.From, f.To, errs)
 	return af, status
 }
 

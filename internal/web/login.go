@@ -165,7 +165,7 @@ func (w *Web) authenticate(r *http.Request, login, password string) (identity.Us
 	if err != nil {
 		return identity.User{}, err
 	}
-	if _, dir := w.signInOptions(r); !dir {
+	if w.svc.SSO == nil || !w.svc.SSO.HasDirectory(ctx, ws.ID) {
 		return w.svc.Identity.Authenticate(ctx, login, password, addr)
 	}
 	if strings.Contains(login, "@") {

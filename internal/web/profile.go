@@ -88,9 +88,6 @@ func (w *Web) changePassword(rw http.ResponseWriter, r *http.Request, s *session
 		err := w.svc.Identity.ChangePassword(r.Context(), current, next)
 		if err == nil {
 			// The change ends every other session and this one; start a fresh one here.
-			if err := w.svc.Credentials.EndOtherWebSessions(r.Context(), ""); err != nil {
-				w.log.Error("end web sessions after a password change", "error", err)
-			}
 			if w.startSession(rw, r, s.principal.WorkspaceID, s.principal.UserID,
 				"password change") {
 				redirectNotice(rw, r, pathProfile, "password")
@@ -126,10 +123,6 @@ func (w *Web) serverError(rw http.ResponseWriter, r *http.Request, s *session, e
 // session in this browser.
 func (w *Web) signOutEverywhere(rw http.ResponseWriter, r *http.Request, s *session) {
 	if err := w.svc.Identity.SignOutEverywhere(r.Context()); err != nil {
-		w.serverError(rw, r, s, err)
-		return
-	}
-	if err := w.svc.Credentials.EndOtherWebSessions(r.Context(), ""); err != nil {
 		w.serverError(rw, r, s, err)
 		return
 	}

@@ -16,10 +16,6 @@ import (
 // that it comes back on the provider's top-level redirect to the callback.
 const ssoFlowCookie = "atrium_sso"
 
-// idpCookie names the connection a session came from, for signing out at the provider.
-// It must match api.IdPCookie.
-const idpCookie = "atrium_idp"
-
 // CallbackPrefix starts the paths identity providers send browsers back to:
 // /callback_<connection id>, as the reference product names them.
 const CallbackPrefix = "/callback_"
@@ -194,9 +190,7 @@ func (w *Web) ssoSession(rw http.ResponseWriter, r *http.Request, u identity.Use
 	}
 	w.setSession(rw, tok)
 	w.recordSession(r, tok, c.DisplayName+" ("+strings.ToUpper(string(c.Protocol))+")")
-	http.SetCookie(rw, &http.Cookie{Name: idpCookie, Value: c.ID, Path: "/",
-		MaxAge: int(age / time.Second), HttpOnly: true, Secure: w.opts.SecureCookies,
-		SameSite: http.SameSiteLaxMode})
+	http.SetCookie(rw, webauth.IdPCookie(c.ID, age, w.opts.SecureCookies))
 	return nil
 }
 
@@ -242,12 +236,11 @@ func (w *Web) samlMetadata(rw http.ResponseWriter, r *http.Request) {
 // providerLogout is where to send the browser after sign-out when the session came from
 // a provider that should end its session too, or "".
 func (w *Web) providerLogout(rw http.ResponseWriter, r *http.Request) string {
-	ck, err := r.Cookie(idpCookie)
+	ck, err := r.Cookie(webauth.IdPCookieName)
 	if err != nil || ck.Value == "" {
 		return ""
 	}
-	http.SetCookie(rw, &http.Cookie{Name: idpCookie, Path: "/", MaxAge: -1, HttpOnly: true,
-		Secure: w.opts.SecureCookies, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(rw, webauth.ClearIdPCookie(w.opts.SecureCookies))
 	if w.svc.SSO == nil {
 		return ""
 	}

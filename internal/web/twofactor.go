@@ -204,9 +204,6 @@ func (w *Web) confirmTwoFactor(rw http.ResponseWriter, r *http.Request, s *sessi
 		w.serverError(rw, r, s, err)
 		return
 	}
-	if err := w.svc.Credentials.EndOtherWebSessions(r.Context(), ""); err != nil {
-		w.log.Error("end web sessions after turning on two-factor sign-in", "error", err)
-	}
 	if !w.startSession(rw, r, s.principal.WorkspaceID, s.principal.UserID,
 		"password and code") {
 		return

@@ -100,21 +100,29 @@ func (f activityFilter) opFilter(errs fieldErrors) (vault.OpFilter, int) {
 	if f.User != "" {
 		of.Users = []string{f.User}
 	}
-	status := http.StatusOK
-	if t, ok := dateOf(f.From); ok {
-		of.From = t
+	var status int
+	of.From, of.To, status = dateRange(f.From, f.To, errs)
+	return of, status
+}
+
+// dateRange reads a from/to filter pair of YYYY-MM-DD dates into [since, until), until
+// being the end of the "to" day; problems go into errs under "from" and "to", with 400.
+func dateRange(from, to string, errs fieldErrors) (since, until time.Time, status int) {
+	status = http.StatusOK
+	if t, ok := dateOf(from); ok {
+		since = t
 	} else {
 		errs["from"], status = "Enter a date as YYYY-MM-DD.", http.StatusBadRequest
 	}
-	if t, ok := dateOf(f.To); ok && !t.IsZero() {
-		of.To = t.Add(24 * time.Hour) // to the end of that day
+	if t, ok := dateOf(to); ok && !t.IsZero() {
+		until = t.Add(24 * time.Hour)
 	} else if !ok {
 		errs["to"], status = "Enter a date as YYYY-MM-DD.", http.StatusBadRequest
 	}
-	if !of.From.IsZero() && !of.To.IsZero() && !of.From.Before(of.To) {
+	if !since.IsZero() && !until.IsZero() && !since.Before(until) {
 		errs["to"], status = "The end date is before the start date.", http.StatusBadRequest
 	}
-	return of, status
+	return since, until, status
 }
 
 // dateOf reads a YYYY-MM-DD date as the start of that day in UTC; "" is the zero time.

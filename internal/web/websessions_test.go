@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"strings"
@@ -43,17 +45,24 @@ func TestProfileListsAndEndsWebSessions(t *testing.T) {
 		t.Fatal("the ended session is still listed")
 	}
 
-	// Someone else's session id is not found, and this browser's own cannot be ended here.
+	// An id that is not one of the caller's live sessions ends nothing and says so.
 	other := h.agent()
 	other.login(adminEmail, adminPassword)
-	otherPage := other.get("/settings/profile")
 	own := endForm.FindAllStringSubmatch(laptop.get("/settings/profile").body, -1)
 	if len(own) != 1 {
 		t.Fatalf("want the other browser listed once, got %d", len(own))
 	}
-	_ = otherPage
-	wantStatus(t, other.send("/settings/profile/sessions/0123456789abcdef0123456789abcdef/end",
-		nil), http.StatusSeeOther)
+	gone := other.send("/settings/profile/sessions/0123456789abcdef0123456789abcdef/end", nil)
+	wantStatus(t, gone, http.StatusSeeOther)
+	if page := other.get(gone.location()); !strings.Contains(page.body, "already ended") {
+		t.Fatal("ending an unknown session does not say it had already ended")
+	}
+	if p := other.get("/settings/profile"); p.status != http.StatusOK {
+		t.Fatalf("ending an unknown session signed the caller out: %d", p.status)
+	}
+	// This browser's own session is not ended from the list.
+	self := laptop.send("/settings/profile/sessions/"+sessionID(t, laptop)+"/end", nil)
+	wantStatus(t, self, http.StatusBadRequest)
 
 	// Signing out everywhere leaves only this browser.
 	wantStatus(t, laptop.send("/settings/profile/sign-out-everywhere", nil), http.StatusSeeOther)
@@ -61,9 +70,11 @@ func TestProfileListsAndEndsWebSessions(t *testing.T) {
 		t.Fatalf("%d other sessions listed after signing out everywhere", n)
 	}
 
-	// Signing out ends the session in the list too.
 	if p := laptop.get("/settings/profile"); !strings.Contains(p.body, "This browser") {
 		t.Fatal("current session not listed after signing out everywhere")
+	}
+	if p := other.get("/settings/profile"); p.status != http.StatusSeeOther {
+		t.Fatalf("another session survived signing out everywhere: %d", p.status)
 	}
 }
 
@@ -98,4 +109,19 @@ func currentUserStatus(t *testing.T, h *harness, token string) int {
 	req.Header.Set("Authorization", "Bearer "+token)
 	var out map[string]any
 	return doJSON(t, req, &out)
+}
+
+// sessionID reads the session id out of an agent's session token.
+func sessionID(t *testing.T, a *agent) string {
+	t.Helper()
+	parts := strings.Split(a.token(), ".")
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		SessionID string `json:"session_id"`
+	}
+	json.Unmarshal(raw, &c)
+	return c.SessionID
 }

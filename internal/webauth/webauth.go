@@ -53,3 +53,19 @@ func ClientAddr(r *http.Request) string {
 	}
 	return host
 }
+
+// IdPCookieName remembers which identity provider connection a browser session came from,
+// so that signing out (in the UI or with login.logout) can end the provider's session too.
+const IdPCookieName = "atrium_idp"
+
+// IdPCookie returns the cookie naming connection id, living as long as the session.
+func IdPCookie(id string, maxAge time.Duration, secure bool) *http.Cookie {
+	return &http.Cookie{Name: IdPCookieName, Value: id, Path: "/", MaxAge: int(maxAge.Seconds()),
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
+}
+
+// ClearIdPCookie returns a cookie that removes the identity provider cookie.
+func ClearIdPCookie(secure bool) *http.Cookie {
+	return &http.Cookie{Name: IdPCookieName, Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: secure, SameSite: http.SameSiteLaxMode}
+}

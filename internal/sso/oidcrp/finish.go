@@ -63,7 +63,7 @@ func Finish(ctx context.Context, hc *http.Client, c Config, redirectURI string, 
 			return Result{}, err
 		}
 	}
-	if c.RequireVerifiedEmail && !emailVerified(claims) {
+	if c.RequireVerifiedEmail && !EmailVerified(claims) {
 		return Result{}, fmt.Errorf("%w: provider did not assert email_verified", ErrUnverifiedEmail)
 	}
 	return Result{Claims: claims, Subject: idt.Subject, IDToken: raw}, nil
@@ -147,8 +147,9 @@ func exchange(ctx context.Context, hc *http.Client, c Config, redirectURI, code,
 	return tok, nil
 }
 
-// emailVerified accepts a JSON true or the string "true"; anything else is unverified.
-func emailVerified(claims map[string]any) bool {
+// EmailVerified reads the email_verified claim: a JSON true or the string "true" (some
+// providers send strings); anything else is unverified.
+func EmailVerified(claims map[string]any) bool {
 	switch v := claims["email_verified"].(type) {
 	case bool:
 		return v

@@ -137,8 +137,8 @@ func TestEmailVerified(t *testing.T) {
 		{"TRUE", false}, {1, false}, {nil, false},
 	}
 	for _, tt := range tests {
-		if got := emailVerified(map[string]any{"email_verified": tt.v}); got != tt.want {
-			t.Errorf("emailVerified(%#v) = %v, want %v", tt.v, got, tt.want)
+		if got := EmailVerified(map[string]any{"email_verified": tt.v}); got != tt.want {
+			t.Errorf("EmailVerified(%#v) = %v, want %v", tt.v, got, tt.want)
 		}
 	}
 }
